@@ -1,0 +1,133 @@
+"""Settings read once from the environment by ``create_app()``."""
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+DEVELOPMENT_ENVS = {"development", "test"}
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or unusable; raised at start-up, never during a request."""
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _default_database_url(instance_dir: Path) -> str:
+    return f"sqlite:///{instance_dir / 'mrm.sqlite3'}"
+
+
+def _development_secret(instance_dir: Path) -> str:
+    """A random secret kept under instance/ so that tokens survive restarts in development."""
+    path = instance_dir / "jwt-secret"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+def normalize_database_url(url: str) -> str:
+    """Route plain ``postgresql://`` URLs to psycopg 3, the only PostgreSQL driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the defaults a newcomer needs on a laptop."""
+
+    env: str = "development"
+    database_url: str = ""
+    jwt_secret_key: str = ""
+    access_token_minutes: int = 15
+    refresh_token_days: int = 14
+    cors_origins: tuple[str, ...] = ()
+    log_level: str = "INFO"
+    max_content_length: int = 1024 * 1024
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
+    login_max_failures: int = 5
+    login_ip_max_failures: int = 50
+    login_lock_minutes: int = 15
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    proxy_count: int = 0
+    instance_dir: Path = field(default=INSTANCE_DIR)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
+        """Read ``MRM_*``, ``DATABASE_URL``, ``JWT_SECRET_KEY`` and ``CORS_ORIGINS``."""
+        env = dict(os.environ if environ is None else environ)
+        instance_dir = Path(env.get("MRM_INSTANCE_DIR") or INSTANCE_DIR)
+        mode = env.get("MRM_ENV", "development")
+        secret = env.get("JWT_SECRET_KEY", "")
+        if not secret and "jwt_secret_key" not in overrides:
+            if mode not in DEVELOPMENT_ENVS:
+                raise ConfigurationError(
+                    "JWT_SECRET_KEY is required when MRM_ENV is not development"
+                )
+            secret = _development_secret(instance_dir)
+        if secret and len(secret.encode()) < 32:
+            raise ConfigurationError("JWT_SECRET_KEY must be at least 32 bytes")
+        origins = tuple(o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip())
+        values: dict[str, object] = {
+            "env": mode,
+            "database_url": normalize_database_url(
+                env.get("DATABASE_URL") or _default_database_url(instance_dir)
+            ),
+            "jwt_secret_key": secret,
+            "access_token_minutes": _int(env, "MRM_ACCESS_TOKEN_MINUTES", 15),
+            "refresh_token_days": _int(env, "MRM_REFRESH_TOKEN_DAYS", 14),
+            "cors_origins": origins,
+            "log_level": env.get("MRM_LOG_LEVEL", "INFO").upper(),
+            "max_content_length": _int(env, "MRM_MAX_CONTENT_LENGTH", 1024 * 1024),
+            "db_pool_size": _int(env, "MRM_DB_POOL_SIZE", 5),
+            "db_max_overflow": _int(env, "MRM_DB_MAX_OVERFLOW", 5),
+            "login_max_failures": _int(env, "MRM_LOGIN_MAX_FAILURES", 5),
+            "login_ip_max_failures": _int(env, "MRM_LOGIN_IP_MAX_FAILURES", 50),
+            "login_lock_minutes": _int(env, "MRM_LOGIN_LOCK_MINUTES", 15),
+            "argon2_time_cost": _int(env, "MRM_ARGON2_TIME_COST", 3),
+            "argon2_memory_kib": _int(env, "MRM_ARGON2_MEMORY_KIB", 65536),
+            "proxy_count": _int(env, "MRM_PROXY_COUNT", 0),
+            "instance_dir": instance_dir,
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def access_token_lifetime(self) -> timedelta:
+        return timedelta(minutes=self.access_token_minutes)
+
+    @property
+    def refresh_token_lifetime(self) -> timedelta:
+        return timedelta(days=self.refresh_token_days)
+
+    @property
+    def login_lock_lifetime(self) -> timedelta:
+        return timedelta(minutes=self.login_lock_minutes)
+
+
+SETTINGS_KEY = "mrm-settings"
+
+
+def current_settings() -> Settings:
+    """The settings of the app serving this request."""
+    return current_app.extensions[SETTINGS_KEY]

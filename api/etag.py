@@ -1,0 +1,31 @@
+"""ETags from record versions, and the ``If-Match`` / ``If-None-Match`` headers read back."""
+
+import re
+
+from flask import request
+
+_TAG = re.compile(r'(?:W/)?"v(\d+)"')
+
+
+def etag_for(version: int) -> str:
+    """The strong ETag of a record at ``version``."""
+    return f'"v{version}"'
+
+
+def if_match_versions() -> frozenset[int] | None:
+    """Versions the client accepts to overwrite; None when it sent no ``If-Match`` (or ``*``).
+
+    A header that holds no tag of ours matches nothing, so the write is refused with 412.
+    """
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    return frozenset(int(v) for v in _TAG.findall(header))
+
+
+def not_modified(version: int) -> bool:
+    """True when ``If-None-Match`` already names this version (the client may answer 304)."""
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    return header.strip() == "*" or etag_for(version) in header.replace("W/", "")

@@ -1,0 +1,96 @@
+"""Request ids, JSON access logs and the content-type gate that every request passes."""
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask, Response, g, request
+
+from api.problems import problem_response
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+access_logger = logging.getLogger("mrm.access")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the request id when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str) -> None:
+    """Send mrm's logs to stderr as JSON lines (gunicorn collects them from there)."""
+    root = logging.getLogger("mrm")
+    root.setLevel(level)
+    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
+    root.propagate = False
+
+
+def _assign_request_id() -> None:
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+    g.started_at = time.perf_counter()
+
+
+def _require_json_body() -> Response | None:
+    """Refuse bodies that are not JSON before any view tries to read them."""
+    if request.method not in _BODY_METHODS:
+        return None
+    has_body = bool(request.content_length) or "chunked" in request.headers.get(
+        "Transfer-Encoding", ""
+    )
+    if has_body and not request.is_json:
+        return problem_response(
+            415,
+            detail="Send the body as application/json.",
+            slug="unsupported-media-type",
+            headers={"Accept": "application/json"},
+        )
+    return None
+
+
+def _finish(response: Response) -> Response:
+    request_id = g.get("request_id")
+    if request_id:
+        response.headers[REQUEST_ID_HEADER] = request_id
+    duration_ms = (time.perf_counter() - g.get("started_at", time.perf_counter())) * 1000
+    # The path never holds personal data (ids only); query strings may, so they are not logged.
+    access_logger.info(
+        "request",
+        extra={
+            "fields": {
+                "request_id": request_id,
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round(duration_ms, 2),
+            }
+        },
+    )
+    return response
+
+
+def register_request_hooks(app: Flask) -> None:
+    app.before_request(_assign_request_id)
+    app.before_request(_require_json_body)
+    app.after_request(_finish)

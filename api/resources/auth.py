@@ -1,0 +1,90 @@
+"""Logging in and out, refreshing tokens, and who am I."""
+
+from types import SimpleNamespace
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+
+from api.auth import (
+    current_session_id,
+    current_user,
+    decode_refresh_token,
+    encode_grant,
+    granted_scopes,
+)
+from api.blueprint import Blueprint
+from api.config import current_settings
+from api.extensions import db
+from schemas.auth import MeOut, RefreshRequest, TokenOut, TokenRequest
+from services.auth import ThrottlePolicy, log_in, log_out, rotate_refresh_token
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Tokens.")
+
+
+@blp.route("/token")
+class Token(MethodView):
+    @blp.arguments(TokenRequest)
+    @blp.response(200, TokenOut)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    def post(self, body: dict[str, Any]) -> dict[str, object]:
+        """Log in: exchange e-mail and password for tokens
+
+        Repeated failures for one account or one client address are refused with 429 and a
+        `Retry-After` header for a while, whether or not the account exists.
+        """
+        settings = current_settings()
+        grant = log_in(
+            db.session,
+            email=body["email"],
+            password=body["password"],
+            client_address=request.remote_addr or "unknown",
+            requested_scopes=body.get("scopes"),
+            refresh_lifetime=settings.refresh_token_lifetime,
+            policy=ThrottlePolicy(
+                max_failures_per_account=settings.login_max_failures,
+                max_failures_per_address=settings.login_ip_max_failures,
+                window=settings.login_lock_lifetime,
+            ),
+        )
+        return encode_grant(grant, settings)
+
+
+@blp.route("/refresh")
+class Refresh(MethodView):
+    @blp.arguments(RefreshRequest)
+    @blp.response(200, TokenOut)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    def post(self, body: dict[str, Any]) -> dict[str, object]:
+        """Swap a refresh token for new tokens
+
+        Each refresh token works once; presenting a used one again revokes the whole login.
+        """
+        settings = current_settings()
+        session_id, refresh_jti = decode_refresh_token(body["refresh_token"])
+        grant = rotate_refresh_token(
+            db.session,
+            session_id=session_id,
+            refresh_jti=refresh_jti,
+            refresh_lifetime=settings.refresh_token_lifetime,
+        )
+        return encode_grant(grant, settings)
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @blp.authenticated
+    @blp.response(204)
+    def post(self) -> None:
+        """Log out: revoke this login's access and refresh tokens"""
+        log_out(db.session, session_id=current_session_id())
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.authenticated
+    @blp.response(200, MeOut)
+    def get(self) -> SimpleNamespace:
+        """The authenticated user and the token's scopes"""
+        return SimpleNamespace(user=current_user(), scopes=sorted(granted_scopes()))

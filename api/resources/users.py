@@ -1,0 +1,98 @@
+"""Admin management of user accounts."""
+
+import uuid
+from typing import Any
+
+from flask import url_for
+from flask.views import MethodView
+
+from api.auth import current_user
+from api.blueprint import Blueprint
+from api.etag import etag_for, if_match_versions
+from api.extensions import db
+from api.pagination import paginate
+from models import User
+from schemas.users import UserCreate, UserOut, UserPage, UserPatch, UserQuery
+from services.users import (
+    USER_SORT_KEYS,
+    create_user,
+    deactivate_user,
+    get_user,
+    list_users,
+    update_user,
+)
+
+blp = Blueprint(
+    "users", __name__, url_prefix="/api/v1/users", description="Staff accounts and API clients."
+)
+
+
+def _with_etag(user: User) -> tuple[User, dict[str, str]]:
+    return user, {"ETag": etag_for(user.version)}
+
+
+@blp.route("")
+class Users(MethodView):
+    @blp.auth("users:admin")
+    @blp.arguments(UserQuery, location="query", as_kwargs=True)
+    @blp.response(200, UserPage)
+    def get(self, **query: Any) -> tuple[dict[str, Any], dict[str, str]]:
+        """List users
+
+        Filter by role, active flag, `q` (e-mail or name) and `updated_since`.
+        """
+        return paginate(db.session, list_users, query, USER_SORT_KEYS, User.id)
+
+    @blp.auth("users:admin")
+    @blp.arguments(UserCreate)
+    @blp.response(201, UserOut)
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body: dict[str, Any]) -> tuple[User, dict[str, str]]:
+        """Create a user"""
+        user = create_user(db.session, **body)
+        _, headers = _with_etag(user)
+        return user, {**headers, "Location": url_for("users.UserById", user_id=user.id)}
+
+
+@blp.route("/<uuid:user_id>")
+class UserById(MethodView):
+    @blp.auth("users:admin")
+    @blp.response(200, UserOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, user_id: uuid.UUID) -> tuple[User, dict[str, str]]:
+        """Get a user"""
+        return _with_etag(get_user(db.session, user_id))
+
+    @blp.auth("users:admin")
+    @blp.if_match
+    @blp.arguments(UserPatch)
+    @blp.response(200, UserOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def patch(self, body: dict[str, Any], user_id: uuid.UUID) -> tuple[User, dict[str, str]]:
+        """Update a user's name, role, active flag or password
+
+        Deactivating a user or changing the password revokes the user's tokens.
+        """
+        user = update_user(
+            db.session,
+            actor=current_user(),
+            user_id=user_id,
+            changes=body,
+            if_match=if_match_versions(),
+        )
+        return _with_etag(user)
+
+    @blp.auth("users:admin")
+    @blp.if_match
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def delete(self, user_id: uuid.UUID) -> None:
+        """Deactivate a user
+
+        Accounts are kept for history; a deactivated account's tokens stop working at once.
+        """
+        deactivate_user(
+            db.session, actor=current_user(), user_id=user_id, if_match=if_match_versions()
+        )

@@ -1,0 +1,29 @@
+"""The flask-smorest ``Api`` extension, documenting errors as ``application/problem+json``."""
+
+import http
+
+import flask_smorest
+from flask_smorest.utils import prepare_response
+
+from api.problems import PROBLEM_MEDIA_TYPE
+from schemas.problems import Problem
+
+
+class Api(flask_smorest.Api):
+    """The ``Api`` extension with problem+json error documentation."""
+
+    ERROR_SCHEMA = Problem
+
+    def _register_error_handlers(self) -> None:
+        """Error handlers are registered by ``api/errors.py``, not by flask-smorest."""
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            if status < 400:
+                continue
+            response = {"description": status.phrase, "schema": self.ERROR_SCHEMA}
+            prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Error", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)

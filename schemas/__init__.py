@@ -1,0 +1,1 @@
+"""marshmallow schemas: one class per distinct body, query string or response."""

@@ -1,0 +1,43 @@
+"""Bodies of ``/auth``."""
+
+import marshmallow as ma
+
+from schemas.users import UserOut
+from services.roles import ALL_SCOPES
+
+
+class TokenRequest(ma.Schema):
+    """E-mail and password; optionally fewer scopes than the account's role grants."""
+
+    email = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=254))
+    password = ma.fields.String(
+        required=True, load_only=True, validate=ma.validate.Length(min=1, max=256)
+    )
+    scopes = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(sorted(ALL_SCOPES))),
+        validate=ma.validate.Length(min=1),
+        metadata={"description": "Ask for a subset of your scopes (e.g. a read-only token)."},
+    )
+
+
+class RefreshRequest(ma.Schema):
+    """A refresh token, usable once."""
+
+    refresh_token = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=4000))
+
+
+class TokenOut(ma.Schema):
+    """Tokens: send ``Authorization: Bearer <access_token>``; refresh before it expires."""
+
+    access_token = ma.fields.String()
+    refresh_token = ma.fields.String()
+    token_type = ma.fields.String()
+    expires_in = ma.fields.Integer(metadata={"description": "Access token lifetime in seconds."})
+    scope = ma.fields.String(metadata={"description": "Space-separated scopes granted."})
+
+
+class MeOut(ma.Schema):
+    """The authenticated user and the scopes this token grants now."""
+
+    user = ma.fields.Nested(UserOut)
+    scopes = ma.fields.List(ma.fields.String())

@@ -1,0 +1,69 @@
+"""Pieces every resource's schemas share: list query arguments, pages, and field helpers."""
+
+from datetime import UTC
+from typing import Any
+
+import marshmallow as ma
+
+from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+
+class AwareDateTime(ma.fields.AwareDateTime):
+    """An ISO 8601 timestamp that must carry an offset; output is always UTC."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="iso", default_timezone=None, **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is not None:
+            value = value.astimezone(UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+def sort_field(*keys: str, default: str) -> ma.fields.String:
+    """The ``sort`` argument: one of ``keys``, prefixed with ``-`` for descending order."""
+    return ma.fields.String(
+        load_default=default,
+        validate=ma.validate.OneOf([*keys, *(f"-{key}" for key in keys)]),
+        metadata={"description": f"Sort key ({', '.join(keys)}); prefix `-` for descending."},
+    )
+
+
+class ListQuery(ma.Schema):
+    """Arguments every list accepts; resources subclass it to add filters and a ``sort``."""
+
+    limit = ma.fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=ma.validate.Range(min=1, max=MAX_LIMIT),
+        metadata={"description": f"Page size, at most {MAX_LIMIT}."},
+    )
+    cursor = ma.fields.String(
+        validate=ma.validate.Length(max=2000),
+        metadata={"description": "Opaque cursor from the previous page's `next_cursor`."},
+    )
+    include_total = ma.fields.Boolean(
+        load_default=False, metadata={"description": "Add the number of matching records."}
+    )
+    updated_since = AwareDateTime(
+        metadata={"description": "Only records updated at or after this instant (with offset)."}
+    )
+
+
+def page_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """A named page schema (``MemberPage``...) so each list has its own OpenAPI component."""
+    return ma.Schema.from_dict(
+        {
+            "data": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+            "next_cursor": ma.fields.String(
+                allow_none=True,
+                required=True,
+                metadata={
+                    "description": "Pass as `cursor` to get the next page; null on the last."
+                },
+            ),
+            "total": ma.fields.Integer(
+                metadata={"description": "Number of matching records, with `include_total=true`."}
+            ),
+        },
+        name=name,
+    )

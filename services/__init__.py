@@ -1,0 +1,1 @@
+"""Business rules: plain functions over a SQLAlchemy Session, one module per domain."""

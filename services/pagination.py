@@ -1,0 +1,138 @@
+"""Keyset pagination over any ``Select``: stable under inserts, no OFFSET scans."""
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
+from sqlalchemy.orm import Session
+
+from services.errors import InvalidInput
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """A non-null column clients may sort on.
+
+    ``value_of`` reads the sort value from a loaded row (for the next cursor); ``decode`` turns
+    the cursor's JSON value back into what the column compares with.
+    """
+
+    column: ColumnElement[Any]
+    value_of: Callable[[Any], Any]
+    decode: Callable[[Any], Any] = _identity
+
+
+def attribute_key(attribute: Any) -> SortKey:
+    """Sort on a mapped attribute holding a string or a number."""
+    return SortKey(attribute, value_of=lambda row: getattr(row, attribute.key))
+
+
+def datetime_key(attribute: Any) -> SortKey:
+    """Sort on a mapped timestamp attribute."""
+    return SortKey(
+        attribute,
+        value_of=lambda row: getattr(row, attribute.key),
+        decode=datetime.fromisoformat,
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of rows, the cursor of the next page (None on the last) and maybe the total."""
+
+    items: Sequence[Any]
+    next_cursor: str | None
+    total: int | None = None
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _encode_cursor(sort: str, values: Sequence[Any]) -> str:
+    raw = json.dumps({"s": sort, "v": [_encode_value(v) for v in values]}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str, key: SortKey) -> tuple[Any, uuid.UUID]:
+    bad = InvalidInput({"cursor": ["Not a cursor returned by this list."]}, "Invalid cursor.")
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if payload["s"] != sort:
+            raise InvalidInput(
+                {"cursor": ["This cursor belongs to another sort order; start again."]}
+            )
+        value, last_id = payload["v"]
+        return key.decode(value), uuid.UUID(last_id)
+    except InvalidInput:
+        raise
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise bad from exc
+
+
+def parse_sort(sort: str, sortable: Mapping[str, SortKey]) -> tuple[SortKey, bool]:
+    """Split ``-name`` into its key and a descending flag; unknown keys are a 422 on ``sort``."""
+    descending = sort.startswith("-")
+    name = sort.lstrip("-+")
+    if name not in sortable:
+        allowed = ", ".join(sorted(sortable))
+        raise InvalidInput({"sort": [f"Unknown sort key {name!r}; use one of: {allowed}."]})
+    return sortable[name], descending
+
+
+def keyset_page(
+    session: Session,
+    stmt: Select[Any],
+    *,
+    id_column: ColumnElement[Any],
+    sortable: Mapping[str, SortKey],
+    sort: str,
+    cursor: str | None,
+    limit: int,
+    include_total: bool = False,
+) -> Page:
+    """Run ``stmt`` for one page ordered by ``sort`` then id.
+
+    The cursor holds the last row's sort value and id; the next page starts strictly after that
+    pair, so rows inserted meanwhile never shift or repeat a page.
+    """
+    key, descending = parse_sort(sort, sortable)
+    limit = max(1, min(limit, MAX_LIMIT))
+    total = None
+    if include_total:
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    sort_pair = tuple_(key.column, id_column)
+    if cursor:
+        last_value, last_id = _decode_cursor(cursor, sort, key)
+        after = tuple_(literal(last_value, key.column.type), literal(last_id, id_column.type))
+        stmt = stmt.where(sort_pair < after if descending else sort_pair > after)
+    if descending:
+        stmt = stmt.order_by(key.column.desc(), id_column.desc())
+    else:
+        stmt = stmt.order_by(key.column.asc(), id_column.asc())
+    rows = list(session.scalars(stmt.limit(limit + 1)).unique().all())
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if has_more and rows:
+        last = rows[-1]
+        next_cursor = _encode_cursor(sort, [key.value_of(last), last.id])
+    return Page(items=rows, next_cursor=next_cursor, total=total)

@@ -1,0 +1,140 @@
+"""Managing who may use mrm: staff accounts and API clients."""
+
+import uuid
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from models import User
+from services.auth import revoke_user_sessions
+from services.errors import Conflict, NotFound
+from services.pagination import attribute_key, datetime_key
+from services.passwords import hash_password
+from services.roles import Role
+from services.transactions import check_version, commit
+
+
+def _duplicate_email(session: Session, email: str) -> Conflict:
+    existing = session.scalar(select(User.id).where(User.email == email))
+    return Conflict(
+        "A user with this e-mail already exists.",
+        field="email",
+        existing={"id": str(existing)} if existing else None,
+    )
+
+
+USER_SORT_KEYS = {
+    "email": attribute_key(User.email),
+    "created_at": datetime_key(User.created_at),
+    "updated_at": datetime_key(User.updated_at),
+}
+
+
+def list_users(
+    *,
+    role: str | None = None,
+    is_active: bool | None = None,
+    q: str | None = None,
+    updated_since: datetime | None = None,
+) -> Select[tuple[User]]:
+    """Users matching every filter given; the API layer orders and pages the result."""
+    stmt = select(User)
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    if is_active is not None:
+        stmt = stmt.where(User.is_active.is_(is_active))
+    if updated_since is not None:
+        stmt = stmt.where(User.updated_at >= updated_since)
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(User.email.like(pattern), func.lower(User.full_name).like(pattern)))
+    return stmt
+
+
+def get_user(session: Session, user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+def create_user(
+    session: Session, *, email: str, password: str, role: str, full_name: str = ""
+) -> User:
+    """Create an account; e-mails are unique, compared in lower case."""
+    email = email.strip().lower()
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise _duplicate_email(session, email)
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        role=Role(role).value,
+        full_name=full_name,
+    )
+    session.add(user)
+    commit(session, {"uq_users_email": lambda: _duplicate_email(session, email)})
+    return user
+
+
+def _active_admins(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active)
+        )
+        or 0
+    )
+
+
+def _keep_an_admin(session: Session, *, actor: User, user: User, changes: dict[str, Any]) -> None:
+    """Refuse changes that would lock everyone out of user management."""
+    demoted = "role" in changes and changes["role"] != Role.ADMIN
+    deactivated = changes.get("is_active") is False
+    if not (demoted or deactivated) or user.role != Role.ADMIN or not user.is_active:
+        return
+    if user.id == actor.id:
+        raise Conflict(
+            "You cannot demote or deactivate your own account.",
+            field="role" if demoted else "is_active",
+        )
+    if _active_admins(session) <= 1:
+        raise Conflict(
+            "At least one active admin must remain.", field="role" if demoted else "is_active"
+        )
+
+
+def update_user(
+    session: Session,
+    *,
+    actor: User,
+    user_id: uuid.UUID,
+    changes: dict[str, Any],
+    if_match: Collection[int] | None,
+) -> User:
+    """Change a user's name, role, active flag or password.
+
+    Deactivating an account, or changing its password, ends its open logins.
+    """
+    user = get_user(session, user_id)
+    check_version(user.version, if_match)
+    _keep_an_admin(session, actor=actor, user=user, changes=changes)
+    for name in ("full_name", "role", "is_active"):
+        if name in changes:
+            setattr(user, name, changes[name])
+    if "password" in changes:
+        user.password_hash = hash_password(changes["password"])
+    if changes.get("is_active") is False or "password" in changes:
+        revoke_user_sessions(session, user_id=user.id, reason="account-changed")
+    commit(session)
+    return user
+
+
+def deactivate_user(
+    session: Session, *, actor: User, user_id: uuid.UUID, if_match: Collection[int] | None
+) -> None:
+    """Deactivate rather than delete: the account's history (who did what) must stay readable."""
+    update_user(
+        session, actor=actor, user_id=user_id, changes={"is_active": False}, if_match=if_match
+    )

@@ -1,0 +1,102 @@
+"""Fixtures: the real app on a real SQLite and a real PostgreSQL, a SAVEPOINT per test.
+
+Every test that uses ``app`` runs once per backend. Each test's writes happen inside an outer
+transaction that is rolled back afterwards; the app's sessions join it with
+``join_transaction_mode="create_savepoint"``, so service commits stay real but invisible.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from api import create_app
+from api.config import Settings
+from api.extensions import db
+from services.migrations import upgrade_database
+from tests import databases
+from tests.factories import headers_for
+
+BACKENDS = ["sqlite", "postgresql"]
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+
+
+def make_settings(database_url: str, instance_dir: Path, **overrides: object) -> Settings:
+    return Settings.from_env(
+        {},
+        env="test",
+        database_url=database_url,
+        jwt_secret_key=TEST_SECRET,
+        instance_dir=instance_dir,
+        argon2_time_cost=1,
+        argon2_memory_kib=64,
+        log_level="WARNING",
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if backend == "postgresql":
+        url = databases.postgres_url()
+        databases.prepare_postgres_database(url)
+        return url
+    return databases.sqlite_url(tmp_path_factory.mktemp("sqlite"))
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    application = create_app(make_settings(database_url, tmp_path_factory.mktemp("instance")))
+    upgrade_database(db.state(application).engine)
+    yield application
+    db.state(application).engine.dispose()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A session inside the test's outer transaction, shared with the requests of the test."""
+    state = db.state(app)
+    connection = state.engine.connect()
+    outer = connection.begin()
+    factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    original_factory = state.session_factory
+    state.session_factory = factory
+    test_session = factory()
+    try:
+        with app.app_context():
+            yield test_session
+    finally:
+        test_session.close()
+        state.session_factory = original_factory
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, session: Session) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def admin_headers(client: FlaskClient, session: Session) -> dict[str, str]:
+    return headers_for(client, session, "admin")
+
+
+@pytest.fixture
+def staff_headers(client: FlaskClient, session: Session) -> dict[str, str]:
+    return headers_for(client, session, "staff")
+
+
+@pytest.fixture
+def viewer_headers(client: FlaskClient, session: Session) -> dict[str, str]:
+    return headers_for(client, session, "viewer")

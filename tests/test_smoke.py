@@ -1,0 +1,13 @@
+from tests.factories import make_user
+
+
+def test_health(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/readyz").get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_users_list(client, admin_headers, session):
+    make_user(session)
+    response = client.get("/api/v1/users", headers=admin_headers)
+    assert response.status_code == 200, response.get_json()
+    assert len(response.get_json()["data"]) == 2
