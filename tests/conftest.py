@@ -5,17 +5,20 @@ transaction that is rolled back afterwards; the app's sessions join it with
 ``join_transaction_mode="create_savepoint"``, so service commits stay real but invisible.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
 from api.config import Settings
 from api.extensions import db
+from models import Base
 from services.migrations import upgrade_database
 from tests import databases
 from tests.factories import headers_for
@@ -100,3 +103,39 @@ def staff_headers(client: FlaskClient, session: Session) -> dict[str, str]:
 @pytest.fixture
 def viewer_headers(client: FlaskClient, session: Session) -> dict[str, str]:
     return headers_for(client, session, "viewer")
+
+
+@pytest.fixture
+def committing_app(app: Flask, backend: str) -> Iterator[Flask]:
+    """The app with real commits, for tests of concurrent transactions (PostgreSQL only).
+
+    Every table is emptied afterwards so that later tests start from a clean database.
+    """
+    if backend != "postgresql":
+        pytest.skip("concurrency is enforced and tested on PostgreSQL")
+    yield app
+    engine = db.state(app).engine
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], AbstractContextManager[list[str]]]:
+    """``with count_queries() as statements:`` records the SQL statements run inside the block."""
+
+    @contextmanager
+    def counter() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            statements.append(statement)
+
+        engine = db.state(app).engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counter
