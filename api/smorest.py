@@ -27,3 +27,18 @@ class Api(flask_smorest.Api):
         response = {"description": "Error", "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
+    def _register_etag_headers(self) -> None:
+        """``If-Match`` is optional here: without it, the last write wins."""
+        super()._register_etag_headers()
+        self.spec.components.parameter(
+            "IF_MATCH",
+            "header",
+            {
+                "name": "If-Match",
+                "required": False,
+                "description": "The `ETag` you read; the write is refused with 412 if it changed.",
+                "schema": {"type": "string"},
+            },
+            lazy=True,
+        )
