@@ -49,8 +49,14 @@ def list_users(
     if updated_since is not None:
         stmt = stmt.where(User.updated_at >= updated_since)
     if q:
-        pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(or_(User.email.like(pattern), func.lower(User.full_name).like(pattern)))
+        # autoescape: a `%` or `_` typed by the user is a character to find, not a wildcard
+        term = q.strip().lower()
+        stmt = stmt.where(
+            or_(
+                User.email.contains(term, autoescape=True),
+                func.lower(User.full_name).contains(term, autoescape=True),
+            )
+        )
     return stmt
 
 
