@@ -86,12 +86,15 @@ def create_user(
 
 
 def _active_admins(session: Session) -> int:
-    return (
-        session.scalar(
-            select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active)
-        )
-        or 0
-    )
+    """Count active admins, locking their rows (PostgreSQL) until the commit.
+
+    Without the lock, two admins demoting each other at the same time would each count two
+    admins and both succeed, leaving none.
+    """
+    admins = session.scalars(
+        select(User.id).where(User.role == Role.ADMIN, User.is_active).with_for_update()
+    ).all()
+    return len(admins)
 
 
 def _keep_an_admin(session: Session, *, actor: User, user: User, changes: dict[str, Any]) -> None:

@@ -414,3 +414,36 @@ def test_updated_since_sees_changes(client, admin_headers, target):
     client.patch(f"{URL}/{user_id}", json={"full_name": "Changed"}, headers=admin_headers)
     response = client.get(URL, query_string={"updated_since": since}, headers=admin_headers)
     assert user_id in {user["id"] for user in response.get_json()["data"]}
+
+
+def test_weak_etag_never_matches(client, admin_headers, target):
+    user_id, etag = target
+    weak = client.patch(
+        f"{URL}/{user_id}",
+        json={"full_name": "X"},
+        headers={**admin_headers, "If-Match": f"W/{etag}"},
+    )
+    problem(weak, 412)
+    listed = client.patch(
+        f"{URL}/{user_id}",
+        json={"full_name": "Y"},
+        headers={**admin_headers, "If-Match": f'"v0", {etag}'},
+    )
+    assert listed.status_code == 200
+    star = client.patch(
+        f"{URL}/{user_id}", json={"full_name": "Z"}, headers={**admin_headers, "If-Match": "*"}
+    )
+    assert star.status_code == 200
+
+
+def test_admin_count_locks_the_admin_rows(client, session, admin, backend, count_queries):
+    """Two admins demoting each other at once must not both succeed: the count locks the rows."""
+    other = make_user(session, role="admin")
+    session.commit()
+    _, headers = admin
+    with count_queries() as statements:
+        response = client.patch(f"{URL}/{other.id}", json={"role": "staff"}, headers=headers)
+    assert response.status_code == 200
+    (count,) = [s for s in statements if "users.role = " in s]
+    if backend == "postgresql":
+        assert "FOR UPDATE" in count
