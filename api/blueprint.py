@@ -11,9 +11,11 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+from flask import current_app, request
 from webargs.flaskparser import FlaskParser
 
 from api.auth import authorize
+from services.errors import InvalidInput
 
 BEARER_SCHEME = "bearerAuth"
 
@@ -29,10 +31,33 @@ class StrictParser(FlaskParser):
     }
 
 
+def _declares_query_arguments(view: Any, method: str) -> bool:
+    """Whether the operation documents query arguments (``@blp.arguments(location="query")``)."""
+    handler = getattr(getattr(view, "view_class", None), method.lower(), view)
+    parameters = getattr(handler, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    return any(p.get("in") in ("query", "querystring") for p in parameters)
+
+
+def refuse_undeclared_query_arguments() -> None:
+    """An operation without query arguments refuses any (422), as the strict parser does."""
+    if not request.args or request.endpoint is None:
+        return
+    view = current_app.view_functions[request.endpoint]
+    if not _declares_query_arguments(view, request.method):
+        raise InvalidInput(
+            {name: ["Unknown field."] for name in request.args},
+            "The request has invalid fields; see errors.",
+        )
+
+
 class Blueprint(flask_smorest.Blueprint):
     """A resource's routes; see the module docstring for what it adds."""
 
     ARGUMENTS_PARSER = StrictParser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.before_request(refuse_undeclared_query_arguments)
 
     def auth(self, scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Require a valid access token granting ``scope``; document 401 and 403."""

@@ -2,13 +2,16 @@
 
 import os
 import sys
+from typing import Any
 
 import click
+import marshmallow as ma
 from flask.cli import FlaskGroup, with_appcontext
 
 from api import create_app
 from api.config import current_settings
 from api.extensions import db
+from schemas.users import UserCreate
 from services.bootstrap import ensure_first_admin
 from services.errors import ServiceError
 from services.migrations import upgrade_database
@@ -16,6 +19,18 @@ from services.roles import Role
 from services.users import create_user
 
 DEFAULT_ADMIN_EMAIL = "admin@example.org"
+
+
+def _checked_account(fields: dict[str, Any], *, partial: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Hold accounts made here to the rules of ``POST /users`` (e-mail syntax, password length)."""
+    try:
+        return UserCreate().load(fields, partial=partial)
+    except ma.ValidationError as exc:
+        messages = exc.normalized_messages()
+        details = "; ".join(
+            f"{name}: {' '.join(map(str, errs))}" for name, errs in messages.items()
+        )
+        raise click.ClickException(f"Invalid account: {details}") from exc
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=True)
@@ -44,10 +59,11 @@ def db_upgrade() -> None:
 @with_appcontext
 def create_user_command(email: str, role: str, full_name: str, password: str) -> None:
     """Create a user with a role (the password is prompted for, or read from the environment)."""
+    account = _checked_account(
+        {"email": email, "password": password, "role": role, "full_name": full_name}
+    )
     try:
-        user = create_user(
-            db.session, email=email, password=password, role=role, full_name=full_name
-        )
+        user = create_user(db.session, **account)
     except ServiceError as exc:
         raise click.ClickException(exc.detail) from exc
     click.echo(f"Created {user.role} {user.email} ({user.id}).")
@@ -55,10 +71,16 @@ def create_user_command(email: str, role: str, full_name: str, password: str) ->
 
 def _bootstrap() -> None:
     upgrade_database(db.engine)
+    given = {
+        "email": os.environ.get("MRM_ADMIN_EMAIL") or DEFAULT_ADMIN_EMAIL,
+        "password": os.environ.get("MRM_ADMIN_PASSWORD") or None,
+        "role": Role.ADMIN.value,
+    }
+    if given["password"] is None:
+        del given["password"]
+    account = _checked_account(given, partial=("password",))
     result = ensure_first_admin(
-        db.session,
-        email=os.environ.get("MRM_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL),
-        password=os.environ.get("MRM_ADMIN_PASSWORD") or None,
+        db.session, email=account["email"], password=account.get("password")
     )
     if result is None:
         return

@@ -72,12 +72,21 @@ class Settings:
     proxy_count: int = 0
     instance_dir: Path = field(default=INSTANCE_DIR)
 
+    def __post_init__(self) -> None:
+        """Checked here, so that settings built in code (not only from the environment) are too."""
+        if not self.jwt_secret_key:
+            raise ConfigurationError("JWT_SECRET_KEY is missing (required outside development)")
+        if len(self.jwt_secret_key.encode()) < 32:
+            raise ConfigurationError("JWT_SECRET_KEY must be at least 32 bytes")
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
         """Read ``MRM_*``, ``DATABASE_URL``, ``JWT_SECRET_KEY`` and ``CORS_ORIGINS``."""
         env = dict(os.environ if environ is None else environ)
-        instance_dir = Path(env.get("MRM_INSTANCE_DIR") or INSTANCE_DIR)
-        mode = env.get("MRM_ENV", "development")
+        instance_dir = Path(
+            str(overrides.get("instance_dir") or env.get("MRM_INSTANCE_DIR") or INSTANCE_DIR)
+        )
+        mode = str(overrides.get("env") or env.get("MRM_ENV", "development"))
         secret = env.get("JWT_SECRET_KEY", "")
         if not secret and "jwt_secret_key" not in overrides:
             if mode not in DEVELOPMENT_ENVS:
@@ -85,8 +94,6 @@ class Settings:
                     "JWT_SECRET_KEY is required when MRM_ENV is not development"
                 )
             secret = _development_secret(instance_dir)
-        if secret and len(secret.encode()) < 32:
-            raise ConfigurationError("JWT_SECRET_KEY must be at least 32 bytes")
         origins = tuple(o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip())
         values: dict[str, object] = {
             "env": mode,

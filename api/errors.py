@@ -4,7 +4,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, g
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -114,7 +114,12 @@ def handle_data_error(error: DataError) -> Response:
 
 
 def handle_unavailable_database(error: OperationalError) -> Response:
-    logger.error("database unavailable: %s", error.__class__.__name__, exc_info=error)
+    logger.error(
+        "database unavailable: %s",
+        error.__class__.__name__,
+        exc_info=error,
+        extra={"fields": {"request_id": g.get("request_id")}},
+    )
     return problem_response(
         503,
         detail="The database is unavailable; try again shortly.",
@@ -126,7 +131,11 @@ def handle_unavailable_database(error: OperationalError) -> Response:
 def handle_unexpected_error(error: BaseException) -> Response:
     """A bug: log it with the request id and tell the client nothing about internals."""
     original = getattr(error, "original_exception", None) or error
-    logger.error("unhandled error", exc_info=original)
+    logger.error(
+        "unhandled error",
+        exc_info=original,
+        extra={"fields": {"request_id": g.get("request_id")}},
+    )
     return problem_response(
         500, detail="An unexpected error occurred; quote the request id to support."
     )

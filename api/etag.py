@@ -4,7 +4,7 @@ import re
 
 from flask import request
 
-_TAG = re.compile(r'(?:W/)?"v(\d+)"')
+_TAG = re.compile(r'(W/)?"v(\d+)"')
 
 
 def etag_for(version: int) -> str:
@@ -20,7 +20,8 @@ def if_match_versions() -> frozenset[int] | None:
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
-    return frozenset(int(v) for v in _TAG.findall(header))
+    # If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches.
+    return frozenset(int(version) for weak, version in _TAG.findall(header) if not weak)
 
 
 def not_modified(version: int) -> bool:

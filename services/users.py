@@ -49,8 +49,14 @@ def list_users(
     if updated_since is not None:
         stmt = stmt.where(User.updated_at >= updated_since)
     if q:
-        pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(or_(User.email.like(pattern), func.lower(User.full_name).like(pattern)))
+        # autoescape: a `%` or `_` typed by the user is a character to find, not a wildcard
+        term = q.strip().lower()
+        stmt = stmt.where(
+            or_(
+                User.email.contains(term, autoescape=True),
+                func.lower(User.full_name).contains(term, autoescape=True),
+            )
+        )
     return stmt
 
 
@@ -80,12 +86,15 @@ def create_user(
 
 
 def _active_admins(session: Session) -> int:
-    return (
-        session.scalar(
-            select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active)
-        )
-        or 0
-    )
+    """Count active admins, locking their rows (PostgreSQL) until the commit.
+
+    Without the lock, two admins demoting each other at the same time would each count two
+    admins and both succeed, leaving none.
+    """
+    admins = session.scalars(
+        select(User.id).where(User.role == Role.ADMIN, User.is_active).with_for_update()
+    ).all()
+    return len(admins)
 
 
 def _keep_an_admin(session: Session, *, actor: User, user: User, changes: dict[str, Any]) -> None:

@@ -75,9 +75,10 @@ def session(app: Flask) -> Iterator[Session]:
     original_factory = state.session_factory
     state.session_factory = factory
     test_session = factory()
+    # No app context is pushed around the test: each request of the test client must push its
+    # own, so that it gets a fresh ``g`` (its own Session and principal) as in production.
     try:
-        with app.app_context():
-            yield test_session
+        yield test_session
     finally:
         test_session.close()
         state.session_factory = original_factory
