@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
@@ -106,29 +106,42 @@ def viewer_headers(client: FlaskClient, session: Session) -> dict[str, str]:
     return headers_for(client, session, "viewer")
 
 
-@pytest.fixture
-def committing_app(app: Flask, backend: str) -> Iterator[Flask]:
-    """The app with real commits, for tests of concurrent transactions (PostgreSQL only).
+@contextmanager
+def restored_afterwards(app: Flask) -> Iterator[None]:
+    """Let a test commit for real, then put the database back as migrated.
 
-    Every table is emptied afterwards (seeded rows restored) so that later tests start from
-    the database as migrated.
+    Every table is emptied afterwards and the rows the migrations seeded (the domain
+    vocabulary...) are put back, so that later tests start from a clean database.
     """
-    if backend != "postgresql":
-        pytest.skip("concurrency is enforced and tested on PostgreSQL")
     engine = db.state(app).engine
-    # Rows the migrations seeded (the domain vocabulary...) are put back after the purge.
     with engine.connect() as connection:
         seeded = {
             table: [dict(row) for row in connection.execute(table.select()).mappings()]
             for table in Base.metadata.sorted_tables
         }
-    yield app
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    yield
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
         for table, rows in seeded.items():
             if rows:
                 connection.execute(table.insert(), rows)
+
+
+@pytest.fixture
+def committed(app: Flask) -> Iterator[Flask]:
+    """The app with real commits (no SAVEPOINT), on both backends."""
+    with restored_afterwards(app):
+        yield app
+
+
+@pytest.fixture
+def committing_app(app: Flask, backend: str) -> Iterator[Flask]:
+    """The app with real commits, for tests of concurrent transactions (PostgreSQL only)."""
+    if backend != "postgresql":
+        pytest.skip("concurrency is enforced and tested on PostgreSQL")
+    with restored_afterwards(app):
+        yield app
 
 
 @pytest.fixture
@@ -150,3 +163,17 @@ def count_queries(app: Flask) -> Callable[[], AbstractContextManager[list[str]]]
             event.remove(engine, "before_cursor_execute", record)
 
     return counter
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Concurrency tests exist for PostgreSQL only: don't collect their SQLite variants."""
+    sqlite_only_skips = [
+        item
+        for item in items
+        if "committing_app" in getattr(item, "fixturenames", ())
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("backend") == "sqlite"
+    ]
+    if sqlite_only_skips:
+        config.hook.pytest_deselected(items=sqlite_only_skips)
+        items[:] = [item for item in items if item not in sqlite_only_skips]

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
 from api.extensions import db
-from models import Base
 from tests.conftest import make_settings
 
 
@@ -64,13 +63,3 @@ def token_parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
 
 def _load(part: str) -> dict[str, Any]:
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-
-
-@pytest.fixture
-def committed(app: Flask) -> Iterator[Flask]:
-    """The app with real commits (no SAVEPOINT), for tests where a second app must see the
-    writes; every table is emptied afterwards."""
-    yield app
-    with db.state(app).engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
