@@ -72,11 +72,6 @@ def session(app: Flask) -> Iterator[Session]:
     state = db.state(app)
     connection = state.engine.connect()
     outer = connection.begin()
-    if connection.dialect.name == "sqlite":
-        # pysqlite opens a transaction only before INSERT/UPDATE/DELETE: a SAVEPOINT issued
-        # first would start one of its own, and its RELEASE (a service's commit) would commit
-        # for real. Open the outer transaction explicitly so that rollback undoes the test.
-        connection.exec_driver_sql("BEGIN")
     factory = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
