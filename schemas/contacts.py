@@ -3,12 +3,11 @@
 from typing import Any
 
 import marshmallow as ma
-import phonenumbers
 
 from models import AffiliationRole, PhoneKind
 from schemas.affiliations import AffiliationOut
 from schemas.common import AwareDateTime, ListQuery, page_of, sort_field
-from schemas.fields import Email, TrimmedString
+from schemas.fields import Email, Phone, TrimmedString
 
 PHONE_KINDS = [kind.value for kind in PhoneKind]
 ROLES = [role.value for role in AffiliationRole]
@@ -24,32 +23,10 @@ EXTERNAL_ID = ma.validate.Length(min=1, max=100)
 REASON = ma.validate.Length(max=500)
 
 
-class _PhoneNumber(ma.fields.String):
-    """A phone number in any usual notation (French by default), returned in E.164.
-
-    Private until schemas/fields.py has a shared phone field; the two must agree.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("validate", ma.validate.Length(max=40))
-        super().__init__(**kwargs)
-        self.metadata.setdefault("description", "E.164 on output; national French accepted.")
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        raw = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            number = phonenumbers.parse(raw, "FR")
-        except phonenumbers.NumberParseException as exc:
-            raise ma.ValidationError("Not a phone number.") from exc
-        if not phonenumbers.is_valid_number(number):
-            raise ma.ValidationError("Not a valid phone number for its country.")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 class ContactPhone(ma.Schema):
     """A phone number and what kind of line it is."""
 
-    number = _PhoneNumber(required=True)
+    number = Phone(required=True)
     kind = ma.fields.String(
         load_default=PhoneKind.WORK.value, validate=ma.validate.OneOf(PHONE_KINDS)
     )
