@@ -61,12 +61,24 @@ class ContactOut(ma.Schema):
     preferred_language = ma.fields.String(allow_none=True)
     notes = ma.fields.String(allow_none=True)
     external_id = ma.fields.String(allow_none=True)
-    is_archived = ma.fields.Function(lambda contact: contact.archived_at is not None)
+    is_archived = ma.fields.Function(
+        lambda contact: contact.archived_at is not None, metadata={"type": "boolean"}
+    )
     archived_at = AwareDateTime(allow_none=True)
     archive_reason = ma.fields.String(allow_none=True)
     affiliations = _Affiliations()
     created_at = AwareDateTime()
     updated_at = AwareDateTime()
+
+
+class _AffiliationWithTheMember(ma.fields.Nested):
+    """The one affiliation a member's contact list loads: the one with that member."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(AffiliationOut, attribute="affiliations", **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return super()._serialize(value[0] if value else None, attr, obj, **kwargs)
 
 
 class MemberContactOut(ContactOut):
@@ -75,14 +87,7 @@ class MemberContactOut(ContactOut):
     class Meta:
         exclude = ("affiliations",)
 
-    affiliation = ma.fields.Nested(AffiliationOut)
-
-    @ma.pre_dump
-    def _affiliation_to_the_member(self, contact: Any, **_kwargs: Any) -> dict[str, Any]:
-        """The member's list loads only the contact's affiliation with that member."""
-        values = {name: getattr(contact, name) for name in ContactOut._declared_fields}
-        values["affiliation"] = contact.affiliations[0] if contact.affiliations else None
-        return values
+    affiliation = _AffiliationWithTheMember()
 
 
 class ContactCreate(ma.Schema):
