@@ -81,7 +81,7 @@ def _unique_roles(roles: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(roles))
 
 
-def _demote_other_primary(session: Session, contact: Contact, keep: Affiliation) -> None:
+def _demote_other_primary(session: Session, contact: Contact, keep: Affiliation | None) -> None:
     """Make ``keep`` the only primary: the previous one is demoted in the same transaction.
 
     Flushed at once, so that the partial unique index never sees two primaries.
@@ -142,6 +142,8 @@ def create_affiliation(
                 field="member_id",
                 existing=affiliation_ref(affiliation),
             )
+    if is_primary:
+        _demote_other_primary(session, contact, keep=None)
     affiliation = Affiliation(
         contact=contact,
         member=member,
@@ -149,11 +151,9 @@ def create_affiliation(
         roles=_unique_roles(roles),
         start_date=start_date,
         end_date=end_date,
-        is_primary=False,
+        is_primary=is_primary,
     )
-    if is_primary:
-        _demote_other_primary(session, contact, keep=affiliation)
-        affiliation.is_primary = True
+    session.add(affiliation)
     touch_contact(contact)
     commit(session, _conflicts(session, contact_id, member_id))
     return affiliation
