@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
-from sqlalchemy import delete, event, select, text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
@@ -129,34 +129,25 @@ def viewer_headers(client: FlaskClient, session: Session) -> dict[str, str]:
 def committing_app(app: Flask, backend: str) -> Iterator[Flask]:
     """The app with real commits, for tests of concurrent transactions (PostgreSQL only).
 
-    Afterwards the database is brought back to what the migrations left: tables that were
-    empty are emptied, and rows added to the ones migrations seed (the domain vocabulary) are
-    deleted, so that later tests still find the seeded rows.
+    Every table is emptied afterwards (seeded rows restored) so that later tests start from
+    the database as migrated.
     """
     if backend != "postgresql":
         pytest.skip("concurrency is enforced and tested on PostgreSQL")
     engine = db.state(app).engine
-    tables = Base.metadata.sorted_tables
+    # Rows the migrations seeded (the domain vocabulary...) are put back after the purge.
     with engine.connect() as connection:
         seeded = {
-            table.name: set(connection.execute(select(*table.primary_key.columns)).all())
-            for table in tables
+            table: [dict(row) for row in connection.execute(table.select()).mappings()]
+            for table in Base.metadata.sorted_tables
         }
     yield app
-    emptied = ", ".join(f'"{table.name}"' for table in tables if not seeded[table.name])
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {emptied} CASCADE"))
-        for table in reversed(tables):
-            if not seeded[table.name]:
-                continue
-            keys = list(table.primary_key.columns)
-            for row in connection.execute(select(*keys)).all():
-                if row not in seeded[table.name]:
-                    connection.execute(
-                        delete(table).where(
-                            *(key == value for key, value in zip(keys, row, strict=True))
-                        )
-                    )
+        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+        for table, rows in seeded.items():
+            if rows:
+                connection.execute(table.insert(), rows)
 
 
 @pytest.fixture
