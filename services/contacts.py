@@ -181,7 +181,11 @@ def _check_unique(session: Session, contact: Contact) -> None:
 
 
 def _commit_contact(session: Session, contact: Contact) -> None:
-    _check_unique(session, contact)
+    try:
+        _check_unique(session, contact)
+    except Conflict:
+        session.rollback()  # leave nothing pending for a later flush of this session
+        raise
     commit(
         session,
         {
