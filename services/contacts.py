@@ -186,13 +186,13 @@ def _commit_contact(session: Session, contact: Contact) -> None:
     except Conflict:
         session.rollback()  # leave nothing pending for a later flush of this session
         raise
+    # Read now: after the rollback of a refused commit the record is expired or gone.
+    email, external_id = contact.email, contact.external_id
     commit(
         session,
         {
-            "uq_contacts_email": lambda: _duplicate(session, "email", contact.email),
-            "uq_contacts_external_id": lambda: _duplicate(
-                session, "external_id", contact.external_id
-            ),
+            "uq_contacts_email": lambda: _duplicate(session, "email", email),
+            "uq_contacts_external_id": lambda: _duplicate(session, "external_id", external_id),
         },
     )
 

@@ -380,3 +380,14 @@ def test_no_token_is_401(client, session):
     ):
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_unique_index_decides_on_update_too(client, staff_headers, session, monkeypatch):
+    other = make_contact(session, email="taken@example.org")
+    contact = make_contact(session, email="mine@example.org")
+    monkeypatch.setattr("services.contacts._check_unique", lambda _session, _contact: None)
+    response = client.patch(
+        f"{URL}/{contact.id}", json={"email": "taken@example.org"}, headers=staff_headers
+    )
+    assert response.status_code == 409
+    assert response.get_json()["existing"]["id"] == str(other.id)
