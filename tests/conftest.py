@@ -8,14 +8,12 @@ transaction that is rolled back afterwards; the app's sessions join it with
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
-from flask import Flask, g
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.test import TestResponse
 
 from api import create_app
 from api.config import Settings
@@ -89,26 +87,9 @@ def session(app: Flask) -> Iterator[Session]:
         connection.close()
 
 
-class RequestScopedClient(FlaskClient):
-    """A test client whose every request gets its own database session, as in production.
-
-    Requests reuse the test's app context (and its ``g``), so without this they would share
-    one session: its identity map would hide reloads, and what a failed request left pending
-    would be flushed by the next one.
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
-        try:
-            return super().open(*args, **kwargs)
-        finally:
-            request_session = g.pop("db_session", None)
-            if request_session is not None:
-                request_session.close()
-
-
 @pytest.fixture
 def client(app: Flask, session: Session) -> FlaskClient:
-    return RequestScopedClient(app, app.response_class, use_cookies=True)
+    return app.test_client()
 
 
 @pytest.fixture
