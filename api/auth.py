@@ -3,7 +3,7 @@
 import uuid
 from datetime import timedelta
 
-from flask import Flask, g
+from flask import Flask, g, request
 from flask_jwt_extended import (
     create_access_token,
     create_refresh_token,
@@ -103,8 +103,16 @@ def encode_grant(grant: Grant, settings: Settings) -> dict[str, object]:
     }
 
 
-def decode_refresh_token(token: str) -> tuple[uuid.UUID, str]:
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer ...`` header, if any."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def decode_refresh_token(token: str | None) -> tuple[uuid.UUID, str]:
     """The login id and refresh id inside a refresh token; any defect is a 401."""
+    if not token:
+        raise AuthenticationFailed("Send the refresh token in the body or as the bearer token.")
     try:
         claims = decode_token(token)
         if claims.get("type") != "refresh":

@@ -21,9 +21,12 @@ class TokenRequest(ma.Schema):
 
 
 class RefreshRequest(ma.Schema):
-    """A refresh token, usable once."""
+    """A refresh token, usable once: in the body, or as the bearer token."""
 
-    refresh_token = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=4000))
+    refresh_token = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=4000),
+        metadata={"description": "May instead be sent as `Authorization: Bearer <refresh>`."},
+    )
 
 
 class TokenOut(ma.Schema):
@@ -36,8 +39,7 @@ class TokenOut(ma.Schema):
     scope = ma.fields.String(metadata={"description": "Space-separated scopes granted."})
 
 
-class MeOut(ma.Schema):
+class MeOut(UserOut):
     """The authenticated user and the scopes this token grants now."""
 
-    user = ma.fields.Nested(UserOut)
     scopes = ma.fields.List(ma.fields.String())

@@ -7,6 +7,7 @@ from flask import request
 from flask.views import MethodView
 
 from api.auth import (
+    bearer_token,
     current_session_id,
     current_user,
     decode_refresh_token,
@@ -17,6 +18,7 @@ from api.blueprint import Blueprint
 from api.config import current_settings
 from api.extensions import db
 from schemas.auth import MeOut, RefreshRequest, TokenOut, TokenRequest
+from schemas.users import UserOut
 from services.auth import ThrottlePolicy, log_in, log_out, rotate_refresh_token
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Tokens.")
@@ -53,7 +55,7 @@ class Token(MethodView):
 
 @blp.route("/refresh")
 class Refresh(MethodView):
-    @blp.arguments(RefreshRequest)
+    @blp.arguments(RefreshRequest, required=False)
     @blp.response(200, TokenOut)
     @blp.alt_response(401, response="UNAUTHORIZED")
     def post(self, body: dict[str, Any]) -> dict[str, object]:
@@ -62,7 +64,8 @@ class Refresh(MethodView):
         Each refresh token works once; presenting a used one again revokes the whole login.
         """
         settings = current_settings()
-        session_id, refresh_jti = decode_refresh_token(body["refresh_token"])
+        token = body.get("refresh_token") or bearer_token()
+        session_id, refresh_jti = decode_refresh_token(token)
         grant = rotate_refresh_token(
             db.session,
             session_id=session_id,
@@ -87,4 +90,6 @@ class Me(MethodView):
     @blp.response(200, MeOut)
     def get(self) -> SimpleNamespace:
         """The authenticated user and the token's scopes"""
-        return SimpleNamespace(user=current_user(), scopes=sorted(granted_scopes()))
+        user = current_user()
+        fields = {name: getattr(user, name) for name in UserOut().fields}
+        return SimpleNamespace(**fields, scopes=sorted(granted_scopes()))

@@ -184,3 +184,19 @@ def test_password_change_ends_logins(client, session, admin_headers):
     assert response.status_code == 200
     assert_unauthorized(client.get(ME_URL, headers=bearer(tokens["access_token"])))
     log_in(client, target.email, "a brand new passphrase")
+
+
+def test_refresh_token_may_come_as_the_bearer_token(client, staff):
+    tokens = log_in(client, staff.email)
+    response = client.post(REFRESH_URL, headers=bearer(tokens["refresh_token"]))
+    assert response.status_code == 200, response.get_json()
+    assert (
+        client.get(ME_URL, headers=bearer(response.get_json()["access_token"])).status_code == 200
+    )
+    # the body wins over the header, and an access token is no refresh token
+    assert_unauthorized(client.post(REFRESH_URL, headers=bearer(tokens["access_token"])))
+
+
+def test_refresh_without_any_token_is_unauthorized(client):
+    assert_unauthorized(client.post(REFRESH_URL))
+    assert_unauthorized(client.post(REFRESH_URL, json={}))

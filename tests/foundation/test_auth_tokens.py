@@ -50,9 +50,10 @@ def test_good_credentials_give_working_tokens(client, staff):
     assert "users:admin" not in body["scope"].split()
     me = client.get(ME_URL, headers=bearer(body["access_token"]))
     assert me.status_code == 200
-    assert me.get_json()["user"]["email"] == staff.email
-    assert "password" not in me.get_json()["user"]
-    assert "password_hash" not in me.get_json()["user"]
+    assert me.get_json()["email"] == staff.email
+    assert me.get_json()["role"] == "staff"
+    assert "password" not in me.get_json()
+    assert "password_hash" not in me.get_json()
     assert set(me.get_json()["scopes"]) == set(body["scope"].split())
 
 

@@ -327,7 +327,7 @@ def test_admin_cannot_demote_or_deactivate_self(client, session, admin, method, 
     kwargs = {"json": change} if change is not None else {}
     body = problem(getattr(client, method)(f"{URL}/{user.id}", headers=headers, **kwargs), 409)
     assert field in body["errors"]
-    assert client.get("/api/v1/auth/me", headers=headers).get_json()["user"]["role"] == "admin"
+    assert client.get("/api/v1/auth/me", headers=headers).get_json()["role"] == "admin"
 
 
 def test_admin_may_change_own_name(client, admin):
