@@ -49,6 +49,34 @@ class ListQuery(ma.Schema):
     )
 
 
+class ArchiveFilters(ma.Schema):
+    """``archived`` and ``include_archived`` of lists whose archived records are hidden unless
+    asked for; loaded as the one ``archived`` argument the services take (None: both)."""
+
+    archived = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "`true` lists only archived records (default `false`)."},
+    )
+    include_archived = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "`true` lists archived and active records together."},
+    )
+
+    @ma.validates_schema
+    def check_archive_filters(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("archived") and data.get("include_archived"):
+            raise ma.ValidationError(
+                "Use either archived=true or include_archived=true.", field_name="include_archived"
+            )
+
+    @ma.post_load
+    def archived_none_means_both(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        """The services read ``archived=None`` as "archived or not"."""
+        if data.pop("include_archived", False):
+            data["archived"] = None
+        return data
+
+
 def page_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
     """A named page schema (``MemberPage``...) so each list has its own OpenAPI component."""
     return ma.Schema.from_dict(
