@@ -1,6 +1,7 @@
 """flask-smorest's Blueprint, adjusted to the API's conventions.
 
-- Unknown query parameters and body fields are rejected (422), never silently ignored.
+- Unknown query parameters and body fields are rejected (422), never silently ignored, also
+  where the operation takes no query arguments or no body.
 - ``Blueprint.auth(scope)`` checks a token and a scope, and documents both in the spec.
 - ``Blueprint.if_match`` documents optimistic concurrency on writes.
 - ``record_response``, ``created_response`` and ``page_response`` document the headers of
@@ -41,11 +42,15 @@ class StrictParser(FlaskParser):
     }
 
 
-def _declares_query_arguments(view: Any, method: str) -> bool:
-    """Whether the operation documents query arguments (``@blp.arguments(location="query")``)."""
+def _declared_locations(view: Any, method: str) -> set[str]:
+    """Where the operation reads arguments (``@blp.arguments(location=...)``): json, query..."""
     handler = getattr(getattr(view, "view_class", None), method.lower(), view)
     parameters = getattr(handler, "_apidoc", {}).get("arguments", {}).get("parameters", [])
-    return any(p.get("in") in ("query", "querystring") for p in parameters)
+    return {p.get("in") for p in parameters}
+
+
+def _declares_query_arguments(view: Any, method: str) -> bool:
+    return bool(_declared_locations(view, method) & {"query", "querystring"})
 
 
 def refuse_undeclared_query_arguments() -> None:
@@ -75,6 +80,24 @@ def _document_shared_errors(
     return doc
 
 
+def refuse_undeclared_body() -> None:
+    """An operation that takes no body refuses the fields of a JSON body sent anyway (422),
+    as the strict parser does for one that takes a body; ``{}`` is accepted."""
+    if request.endpoint is None or not request.is_json or not request.content_length:
+        return
+    view = current_app.view_functions[request.endpoint]
+    if "json" in _declared_locations(view, request.method):
+        return
+    body = request.get_json(silent=True)
+    if body in (None, {}):
+        return
+    if isinstance(body, dict):
+        errors = {name: ["Unknown field."] for name in body}
+    else:
+        errors = {"body": ["This operation takes no body."]}
+    raise InvalidInput(errors, "The request has invalid fields; see errors.")
+
+
 class Blueprint(flask_smorest.Blueprint):
     """A resource's routes; see the module docstring for what it adds."""
 
@@ -83,6 +106,7 @@ class Blueprint(flask_smorest.Blueprint):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.before_request(refuse_undeclared_query_arguments)
+        self.before_request(refuse_undeclared_body)
         # Before flask-smorest turns the collected responses into the operation's doc.
         self._prepare_doc_cbks.insert(0, _document_shared_errors)
 

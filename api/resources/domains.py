@@ -12,7 +12,13 @@ from api.pagination import paginate
 from api.responses import created, with_etag
 from models import Domain
 from schemas.domains import DomainCreate, DomainOut, DomainPage, DomainPatch, DomainQuery
-from services.domains import DOMAIN_SORT_KEYS, create_domain, list_domains, update_domain
+from services.domains import (
+    DOMAIN_SORT_KEYS,
+    create_domain,
+    get_domain,
+    list_domains,
+    update_domain,
+)
 
 blp = Blueprint(
     "domains",
@@ -43,6 +49,13 @@ class Domains(MethodView):
 
 @blp.route("/<uuid:domain_id>")
 class DomainById(MethodView):
+    @blp.auth("members:read")
+    @blp.record_response(DomainOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, domain_id: uuid.UUID) -> tuple[Domain, dict[str, str]]:
+        """Get a domain of activity"""
+        return with_etag(get_domain(db.session, domain_id))
+
     @blp.auth("vocabulary:write")
     @blp.if_match
     @blp.arguments(DomainPatch)
