@@ -1,10 +1,16 @@
 """flask-smorest's Blueprint, adjusted to the API's conventions.
 
-- Unknown query parameters and body fields are rejected (422), never silently ignored.
+- Unknown query parameters and body fields are rejected (422), never silently ignored, also
+  where the operation takes no query arguments or no body.
 - ``Blueprint.auth(scope)`` checks a token and a scope, and documents both in the spec.
 - ``Blueprint.if_match`` documents optimistic concurrency on writes.
+- ``record_response``, ``created_response`` and ``page_response`` document the headers of
+  ``api/responses.py`` (``ETag``, ``Location``, ``Link``) with the body.
+- Every operation documents the errors the shared machinery may answer: 422 (unknown query
+  arguments are refused everywhere) and, with a JSON body, 400, 413 and 415.
 """
 
+import http
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,9 +21,14 @@ from flask import current_app, request
 from webargs.flaskparser import FlaskParser
 
 from api.auth import authorize
+from api.responses import ETAG, LINK, LOCATION
 from services.errors import InvalidInput
 
 BEARER_SCHEME = "bearerAuth"
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+# Errors any operation with a JSON body may answer before its view runs.
+_BODY_ERRORS = (400, 413, 415)
 
 
 class StrictParser(FlaskParser):
@@ -31,11 +42,15 @@ class StrictParser(FlaskParser):
     }
 
 
-def _declares_query_arguments(view: Any, method: str) -> bool:
-    """Whether the operation documents query arguments (``@blp.arguments(location="query")``)."""
+def _declared_locations(view: Any, method: str) -> set[str]:
+    """Where the operation reads arguments (``@blp.arguments(location=...)``): json, query..."""
     handler = getattr(getattr(view, "view_class", None), method.lower(), view)
     parameters = getattr(handler, "_apidoc", {}).get("arguments", {}).get("parameters", [])
-    return any(p.get("in") in ("query", "querystring") for p in parameters)
+    return {p.get("in") for p in parameters}
+
+
+def _declares_query_arguments(view: Any, method: str) -> bool:
+    return bool(_declared_locations(view, method) & {"query", "querystring"})
 
 
 def refuse_undeclared_query_arguments() -> None:
@@ -50,6 +65,39 @@ def refuse_undeclared_query_arguments() -> None:
         )
 
 
+def _document_shared_errors(
+    doc: dict[str, Any], doc_info: dict[str, Any], **_kwargs: Any
+) -> dict[str, Any]:
+    """Add the error responses of the shared machinery to an operation's responses."""
+    responses = doc_info.setdefault("response", {}).setdefault("responses", {})
+    statuses = {int(status) for status in responses if status != "default"}
+    arguments = doc_info.get("arguments", {})
+    statuses |= {int(status) for status in arguments.get("responses", {})}
+    has_body = any(p.get("in") == "json" for p in arguments.get("parameters", []))
+    for status in (422, *(_BODY_ERRORS if has_body else ())):
+        if status not in statuses:
+            responses.setdefault(status, []).append(http.HTTPStatus(status).name)
+    return doc
+
+
+def refuse_undeclared_body() -> None:
+    """An operation that takes no body refuses the fields of a JSON body sent anyway (422),
+    as the strict parser does for one that takes a body; ``{}`` is accepted."""
+    if request.endpoint is None or not request.is_json or not request.content_length:
+        return
+    view = current_app.view_functions[request.endpoint]
+    if "json" in _declared_locations(view, request.method):
+        return
+    body = request.get_json(silent=True)
+    if body in (None, {}):
+        return
+    if isinstance(body, dict):
+        errors = {name: ["Unknown field."] for name in body}
+    else:
+        errors = {"body": ["This operation takes no body."]}
+    raise InvalidInput(errors, "The request has invalid fields; see errors.")
+
+
 class Blueprint(flask_smorest.Blueprint):
     """A resource's routes; see the module docstring for what it adds."""
 
@@ -58,8 +106,29 @@ class Blueprint(flask_smorest.Blueprint):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.before_request(refuse_undeclared_query_arguments)
+        self.before_request(refuse_undeclared_body)
+        # Before flask-smorest turns the collected responses into the operation's doc.
+        self._prepare_doc_cbks.insert(0, _document_shared_errors)
 
-    def auth(self, scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def record_response(self, schema: Any, status: int = 200) -> Decorator:
+        """A single record in the body and its ``ETag`` header."""
+        return self.response(status, schema, headers={"ETag": ETAG})
+
+    def created_response(self, schema: Any, *, alternative: bool = False) -> Decorator:
+        """201 with the new record, its ``ETag`` and ``Location``; ``alternative`` when the
+        operation's main answer is another status (an upsert that usually updates)."""
+        headers = {"ETag": ETAG, "Location": LOCATION}
+        if alternative:
+            return self.alt_response(
+                201, schema=schema, description="Created", headers=headers, success=True
+            )
+        return self.response(201, schema, headers=headers)
+
+    def page_response(self, schema: Any) -> Decorator:
+        """A page of a list and the ``Link`` header to the next page."""
+        return self.response(200, schema, headers={"Link": LINK})
+
+    def auth(self, scope: str) -> Decorator:
         """Require a valid access token granting ``scope``; document 401 and 403."""
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -6,6 +6,7 @@ import flask_smorest
 from flask_smorest.utils import prepare_response
 
 from api.problems import PROBLEM_MEDIA_TYPE
+from api.responses import register_header_components
 from schemas.problems import Problem
 
 
@@ -29,8 +30,8 @@ class Api(flask_smorest.Api):
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
     def _register_etag_headers(self) -> None:
-        """``If-Match`` is optional here: without it, the last write wins."""
-        super()._register_etag_headers()
+        """``If-Match`` is optional here (without it, the last write wins); the response headers
+        (``ETag``, ``Location``, ``Link``) are the components of ``api/responses.py``."""
         self.spec.components.parameter(
             "IF_MATCH",
             "header",
@@ -42,3 +43,4 @@ class Api(flask_smorest.Api):
             },
             lazy=True,
         )
+        register_header_components(self.spec)

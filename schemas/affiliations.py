@@ -8,16 +8,10 @@ import marshmallow as ma
 from models import AffiliationRole
 from schemas.common import AwareDateTime, ListQuery, page_of, sort_field
 from schemas.fields import TrimmedString
+from schemas.members import MemberRef
 
 ROLES = [role.value for role in AffiliationRole]
 JOB_TITLE = ma.validate.Length(max=200)
-
-
-class AffiliatedMember(ma.Schema):
-    """The member of an affiliation, with what a list row shows."""
-
-    id = ma.fields.UUID()
-    name = ma.fields.String()
 
 
 class AffiliationOut(ma.Schema):
@@ -26,7 +20,7 @@ class AffiliationOut(ma.Schema):
     id = ma.fields.UUID(dump_only=True)
     contact_id = ma.fields.UUID()
     member_id = ma.fields.UUID()
-    member = ma.fields.Nested(AffiliatedMember)
+    member = ma.fields.Nested(MemberRef)
     job_title = ma.fields.String(allow_none=True)
     roles = ma.fields.List(ma.fields.String(metadata={"enum": ROLES}))
     start_date = ma.fields.Date(allow_none=True)

@@ -29,6 +29,18 @@ class RefreshRequest(ma.Schema):
     )
 
 
+class LogoutRequest(ma.Schema):
+    """Optional: what some clients send when logging out."""
+
+    refresh_token = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=4000),
+        metadata={
+            "description": "Accepted but not needed: the access token's login is revoked, "
+            "its refresh token with it."
+        },
+    )
+
+
 class TokenOut(ma.Schema):
     """Tokens: send ``Authorization: Bearer <access_token>``; refresh before it expires."""
 

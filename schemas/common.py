@@ -1,5 +1,6 @@
 """Pieces every resource's schemas share: list query arguments, pages, and field helpers."""
 
+import re
 from datetime import UTC
 from typing import Any
 
@@ -18,6 +19,22 @@ class AwareDateTime(ma.fields.AwareDateTime):
         if value is not None:
             value = value.astimezone(UTC)
         return super()._serialize(value, attr, obj, **kwargs)
+
+
+class QueryDateTime(AwareDateTime):
+    """An ``AwareDateTime`` in a query string, where an unencoded ``+`` arrives as a space.
+
+    ``?updated_since=2024-05-01T10:00:00+02:00`` typed as is reaches us as
+    ``2024-05-01T10:00:00 02:00``; no ISO 8601 timestamp has a space before its offset, so it
+    can only be that sign.
+    """
+
+    _PLUS_AS_SPACE = re.compile(r"^(\S+T\S+) (\d{2}(?::?\d{2})?)$")
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            value = self._PLUS_AS_SPACE.sub(r"\1+\2", value.strip())
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def sort_field(*keys: str, default: str) -> ma.fields.String:
@@ -44,9 +61,37 @@ class ListQuery(ma.Schema):
     include_total = ma.fields.Boolean(
         load_default=False, metadata={"description": "Add the number of matching records."}
     )
-    updated_since = AwareDateTime(
+    updated_since = QueryDateTime(
         metadata={"description": "Only records updated at or after this instant (with offset)."}
     )
+
+
+class ArchiveFilters(ma.Schema):
+    """``archived`` and ``include_archived`` of lists whose archived records are hidden unless
+    asked for; loaded as the one ``archived`` argument the services take (None: both)."""
+
+    archived = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "`true` lists only archived records (default `false`)."},
+    )
+    include_archived = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "`true` lists archived and active records together."},
+    )
+
+    @ma.validates_schema
+    def check_archive_filters(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("archived") and data.get("include_archived"):
+            raise ma.ValidationError(
+                "Use either archived=true or include_archived=true.", field_name="include_archived"
+            )
+
+    @ma.post_load
+    def archived_none_means_both(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        """The services read ``archived=None`` as "archived or not"."""
+        if data.pop("include_archived", False):
+            data["archived"] = None
+        return data
 
 
 def page_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:

@@ -6,7 +6,7 @@ import marshmallow as ma
 
 from models import AffiliationRole, PhoneKind
 from schemas.affiliations import AffiliationOut
-from schemas.common import AwareDateTime, ListQuery, page_of, sort_field
+from schemas.common import ArchiveFilters, AwareDateTime, ListQuery, page_of, sort_field
 from schemas.fields import Email, Phone, TrimmedString
 
 PHONE_KINDS = [kind.value for kind in PhoneKind]
@@ -129,7 +129,7 @@ class ContactArchive(ma.Schema):
     reason = TrimmedString(load_default=None, allow_none=True, validate=REASON)
 
 
-class MemberContactQuery(ListQuery):
+class MemberContactQuery(ArchiveFilters, ListQuery):
     """Filters of a member's contact list."""
 
     sort = sort_field("last_name", "created_at", "updated_at", default="last_name")
@@ -141,28 +141,6 @@ class MemberContactQuery(ListQuery):
         validate=ma.validate.OneOf(ROLES),
         metadata={"description": "Only contacts holding this role in an affiliation."},
     )
-    archived = ma.fields.Boolean(
-        load_default=False,
-        metadata={"description": "`true` lists only archived contacts (default `false`)."},
-    )
-    include_archived = ma.fields.Boolean(
-        load_default=False,
-        metadata={"description": "`true` lists archived and active contacts together."},
-    )
-
-    @ma.validates_schema
-    def _one_archive_filter(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if data.get("archived") and data.get("include_archived"):
-            raise ma.ValidationError(
-                "Use either archived=true or include_archived=true.", "include_archived"
-            )
-
-    @ma.post_load
-    def _archived_none_means_both(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
-        """The service reads ``archived=None`` as "archived or not"."""
-        if data.pop("include_archived", False):
-            data["archived"] = None
-        return data
 
 
 class ContactQuery(MemberContactQuery):

@@ -10,7 +10,7 @@ from typing import Any
 import marshmallow as ma
 
 from models import HEADCOUNT_BANDS, MemberCategory
-from schemas.common import AwareDateTime, ListQuery, page_of, sort_field
+from schemas.common import ArchiveFilters, AwareDateTime, ListQuery, page_of, sort_field
 from schemas.fields import Email, Phone, Siren, Siret, TrimmedString, VatNumber, Website
 from services.geography import DEPARTEMENTS, departement_of
 from services.identifiers import identifier_mismatches
@@ -130,6 +130,8 @@ class DomainRef(ma.Schema):
 
 
 class MemberRef(ma.Schema):
+    """A member named in another record (a parent, an affiliation): its id and name."""
+
     id = ma.fields.UUID()
     name = ma.fields.String()
 
@@ -170,7 +172,7 @@ class MemberOut(ma.Schema):
     updated_at = AwareDateTime()
 
 
-class MemberQuery(ListQuery):
+class MemberQuery(ArchiveFilters, ListQuery):
     """Filters of the member list (archived members are hidden unless asked for)."""
 
     sort = sort_field("name", "created_at", "updated_at", default="name")
@@ -186,28 +188,6 @@ class MemberQuery(ListQuery):
     has_siren = ma.fields.Boolean()
     parent_id = ma.fields.UUID()
     external_id = ma.fields.String(validate=EXTERNAL_ID)
-    archived = ma.fields.Boolean(
-        load_default=False,
-        metadata={"description": "`true` lists only archived members (default `false`)."},
-    )
-    include_archived = ma.fields.Boolean(
-        load_default=False,
-        metadata={"description": "`true` lists archived and active members together."},
-    )
-
-    @ma.validates_schema
-    def check_archive_filters(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if data.get("archived") and data.get("include_archived"):
-            raise ma.ValidationError(
-                "Use either archived=true or include_archived=true.", field_name="include_archived"
-            )
-
-    @ma.post_load
-    def archived_none_means_both(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
-        """The service reads ``archived=None`` as "archived or not"."""
-        if data.pop("include_archived", False):
-            data["archived"] = None
-        return data
 
 
 MemberPage = page_of(MemberOut, "MemberPage")

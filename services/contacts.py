@@ -15,8 +15,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from models import Affiliation, Contact, Member
 from models.types import utcnow
 from services.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from services.filters import filter_archived, filter_words
 from services.pagination import attribute_key, datetime_key
-from services.text import fold, fold_all
+from services.text import fold_all, like_pattern
 from services.transactions import check_version, commit
 
 CONTACTS_PATH = "/api/v1/contacts"
@@ -41,12 +42,6 @@ _EXTERNAL_ID_LENGTH = 100
 def contact_ref(contact_id: uuid.UUID) -> dict[str, str]:
     """How a conflict points at an existing contact: its id and URL, no personal data."""
     return {"id": str(contact_id), "href": f"{CONTACTS_PATH}/{contact_id}"}
-
-
-def like_pattern(text: str) -> str:
-    """``text`` as a LIKE substring pattern, its wildcards escaped with a backslash."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _with_affiliations(member_id: uuid.UUID | None = None) -> Any:
@@ -109,13 +104,8 @@ def _filter_contacts(
     updated_since: datetime | None = None,
     external_id: str | None = None,
 ) -> Select[tuple[Contact]]:
-    if archived is not None:
-        stmt = stmt.where(
-            Contact.archived_at.is_not(None) if archived else Contact.archived_at.is_(None)
-        )
-    if q:
-        for word in fold(q).split():
-            stmt = stmt.where(Contact.search_text.like(like_pattern(word), escape="\\"))
+    stmt = filter_archived(stmt, Contact.archived_at, archived)
+    stmt = filter_words(stmt, Contact.search_text, q)
     if member_id is not None or role is not None:
         stmt = stmt.where(_affiliation_filter(member_id=member_id, role=role))
     if updated_since is not None:

@@ -43,6 +43,7 @@ def list_domains(
 
 
 def get_domain(session: Session, domain_id: uuid.UUID) -> Domain:
+    """The domain with this id; ``NotFound`` otherwise."""
     domain = session.get(Domain, domain_id)
     if domain is None:
         raise NotFound("domain", domain_id)

@@ -20,6 +20,7 @@ from models import Affiliation, Contact, Domain, Member
 from models.types import utcnow
 from services.domains import resolve_domains
 from services.errors import Conflict, InvalidInput, NotFound
+from services.filters import filter_archived, filter_words
 from services.geography import departement_of
 from services.identifiers import identifier_mismatches
 from services.pagination import attribute_key, datetime_key
@@ -139,14 +140,6 @@ def member_loader_options() -> list[ORMOption]:
     ]
 
 
-def _search_terms(q: str) -> list[str]:
-    return fold(q).split()
-
-
-def _like_escape(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_members(
     *,
     q: str | None = None,
@@ -165,10 +158,7 @@ def list_members(
     legal name, SIREN or city, so "societe generale" finds "Société Générale" on both databases.
     """
     stmt = select(Member).options(*member_loader_options())
-    if archived is not None:
-        stmt = stmt.where(
-            Member.archived_at.is_not(None) if archived else Member.archived_at.is_(None)
-        )
+    stmt = filter_archived(stmt, Member.archived_at, archived)
     if category is not None:
         stmt = stmt.where(Member.category == category)
     if departement is not None:
@@ -183,9 +173,7 @@ def list_members(
         stmt = stmt.where(Member.external_id == external_id)
     if updated_since is not None:
         stmt = stmt.where(Member.updated_at >= updated_since)
-    for term in _search_terms(q or ""):
-        stmt = stmt.where(Member.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
-    return stmt
+    return filter_words(stmt, Member.search_text, q)
 
 
 def get_member(session: Session, member_id: uuid.UUID) -> Member:

@@ -34,3 +34,12 @@ def fold(text: str | None) -> str:
 def fold_all(*parts: str | None) -> str:
     """Several values folded and joined by one space, empty ones skipped."""
     return " ".join(folded for part in parts if (folded := fold(part)))
+
+
+def like_pattern(text: str) -> str:
+    """``text`` as a LIKE substring pattern, its wildcards escaped with a backslash.
+
+    Use with ``escape="\\\\"``: a ``%`` or ``_`` a user types is a character to find.
+    """
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

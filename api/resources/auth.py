@@ -17,7 +17,7 @@ from api.auth import (
 from api.blueprint import Blueprint
 from api.config import current_settings
 from api.extensions import db
-from schemas.auth import MeOut, RefreshRequest, TokenOut, TokenRequest
+from schemas.auth import LogoutRequest, MeOut, RefreshRequest, TokenOut, TokenRequest
 from schemas.users import UserOut
 from services.auth import ThrottlePolicy, log_in, log_out, rotate_refresh_token
 
@@ -78,8 +78,9 @@ class Refresh(MethodView):
 @blp.route("/logout")
 class Logout(MethodView):
     @blp.authenticated
+    @blp.arguments(LogoutRequest, required=False)
     @blp.response(204)
-    def post(self) -> None:
+    def post(self, _body: dict[str, Any]) -> None:
         """Log out: revoke this login's access and refresh tokens"""
         log_out(db.session, session_id=current_session_id())
 

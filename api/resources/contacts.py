@@ -8,13 +8,13 @@ import uuid
 from functools import partial
 from typing import Any
 
-from flask import url_for
 from flask.views import MethodView
 
 from api.blueprint import Blueprint
-from api.etag import etag_for, if_match_versions
+from api.etag import if_match_versions
 from api.extensions import db
 from api.pagination import paginate
+from api.responses import Headers, created, with_etag
 from models import Affiliation, Contact
 from schemas.affiliations import (
     AffiliationCreate,
@@ -62,26 +62,16 @@ blp = Blueprint(
     description="People the cluster deals with, and their affiliations with members.",
 )
 
-Headers = dict[str, str]
 
-
-def _contact(contact: Contact) -> tuple[Contact, Headers]:
-    return contact, {"ETag": etag_for(contact.version)}
-
-
-def _contact_location(contact: Contact) -> str:
-    return url_for("contacts.ContactById", contact_id=contact.id)
-
-
-def _affiliation(affiliation: Affiliation) -> tuple[Affiliation, Headers]:
-    return affiliation, {"ETag": etag_for(affiliation.version)}
+def _created(contact: Contact) -> tuple[Contact, int, Headers]:
+    return created(contact, "contacts.ContactById", contact_id=contact.id)
 
 
 @blp.route("/contacts")
 class Contacts(MethodView):
     @blp.auth("contacts:read")
     @blp.arguments(ContactQuery, location="query", as_kwargs=True)
-    @blp.response(200, ContactPage)
+    @blp.page_response(ContactPage)
     def get(self, **query: Any) -> tuple[dict[str, Any], Headers]:
         """List contacts
 
@@ -94,16 +84,15 @@ class Contacts(MethodView):
 
     @blp.auth("contacts:write")
     @blp.arguments(ContactCreate)
-    @blp.response(201, ContactOut)
+    @blp.created_response(ContactOut)
     @blp.alt_response(409, response="CONFLICT")
-    def post(self, body: dict[str, Any]) -> tuple[Contact, Headers]:
+    def post(self, body: dict[str, Any]) -> tuple[Contact, int, Headers]:
         """Create a contact
 
         The e-mail is unique among active contacts (ignoring case) and `external_id` among all;
         a duplicate is a 409 whose `existing` gives only the other contact's id and URL.
         """
-        contact, headers = _contact(create_contact(db.session, **body))
-        return contact, {**headers, "Location": _contact_location(contact)}
+        return _created(create_contact(db.session, **body))
 
 
 @blp.route("/contacts/by-external-id/<path:external_id>")
@@ -111,37 +100,36 @@ class ContactByExternalId(MethodView):
     @blp.auth("contacts:write")
     @blp.if_match
     @blp.arguments(ContactUpsert)
-    @blp.response(200, ContactOut)
-    @blp.alt_response(201, schema=ContactOut, description="The contact was created.")
+    @blp.record_response(ContactOut)
+    @blp.created_response(ContactOut, alternative=True)
     @blp.alt_response(409, response="CONFLICT")
-    def put(self, body: dict[str, Any], external_id: str) -> tuple[Contact, int, Headers]:
+    def put(
+        self, body: dict[str, Any], external_id: str
+    ) -> tuple[Contact, int, Headers] | tuple[Contact, Headers]:
         """Create or replace a contact by its external id
 
         For importers: 201 when the contact is new, 200 when it replaced the one with this
         `external_id` (fields left out take their defaults). Affiliations are not touched.
         """
-        contact, created = upsert_contact(
+        contact, was_created = upsert_contact(
             db.session, external_id=external_id, values=body, if_match=if_match_versions()
         )
-        _, headers = _contact(contact)
-        if created:
-            return contact, 201, {**headers, "Location": _contact_location(contact)}
-        return contact, 200, headers
+        return _created(contact) if was_created else with_etag(contact)
 
 
 @blp.route("/contacts/<uuid:contact_id>")
 class ContactById(MethodView):
     @blp.auth("contacts:read")
-    @blp.response(200, ContactOut)
+    @blp.record_response(ContactOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, contact_id: uuid.UUID) -> tuple[Contact, Headers]:
         """Get a contact"""
-        return _contact(get_contact(db.session, contact_id))
+        return with_etag(get_contact(db.session, contact_id))
 
     @blp.auth("contacts:write")
     @blp.if_match
     @blp.arguments(ContactPatch)
-    @blp.response(200, ContactOut)
+    @blp.record_response(ContactOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, body: dict[str, Any], contact_id: uuid.UUID) -> tuple[Contact, Headers]:
@@ -149,7 +137,7 @@ class ContactById(MethodView):
         contact = update_contact(
             db.session, contact_id=contact_id, changes=body, if_match=if_match_versions()
         )
-        return _contact(contact)
+        return with_etag(contact)
 
     @blp.auth("contacts:write")
     @blp.if_match
@@ -170,7 +158,7 @@ class ContactArchiving(MethodView):
     @blp.auth("contacts:write")
     @blp.if_match
     @blp.arguments(ContactArchive)
-    @blp.response(200, ContactOut)
+    @blp.record_response(ContactOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body: dict[str, Any], contact_id: uuid.UUID) -> tuple[Contact, Headers]:
         """Archive a contact
@@ -181,14 +169,14 @@ class ContactArchiving(MethodView):
         contact = archive_contact(
             db.session, contact_id=contact_id, reason=body["reason"], if_match=if_match_versions()
         )
-        return _contact(contact)
+        return with_etag(contact)
 
 
 @blp.route("/contacts/<uuid:contact_id>/restore")
 class ContactRestoring(MethodView):
     @blp.auth("contacts:write")
     @blp.if_match
-    @blp.response(200, ContactOut)
+    @blp.record_response(ContactOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, contact_id: uuid.UUID) -> tuple[Contact, Headers]:
@@ -197,14 +185,14 @@ class ContactRestoring(MethodView):
         Refused (409) when an active contact has taken its e-mail address meanwhile.
         """
         contact = restore_contact(db.session, contact_id=contact_id, if_match=if_match_versions())
-        return _contact(contact)
+        return with_etag(contact)
 
 
 @blp.route("/contacts/<uuid:contact_id>/affiliations")
 class Affiliations(MethodView):
     @blp.auth("contacts:read")
     @blp.arguments(AffiliationQuery, location="query", as_kwargs=True)
-    @blp.response(200, AffiliationPage)
+    @blp.page_response(AffiliationPage)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, contact_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
         """List a contact's affiliations"""
@@ -213,38 +201,39 @@ class Affiliations(MethodView):
 
     @blp.auth("contacts:write")
     @blp.arguments(AffiliationCreate)
-    @blp.response(201, AffiliationOut)
+    @blp.created_response(AffiliationOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
-    def post(self, body: dict[str, Any], contact_id: uuid.UUID) -> tuple[Affiliation, Headers]:
+    def post(self, body: dict[str, Any], contact_id: uuid.UUID) -> tuple[Affiliation, int, Headers]:
         """Affiliate a contact with a member
 
         The member must exist and not be archived (422 on `member_id`); a contact has one
         affiliation per member (409). A new primary affiliation demotes the previous one.
         """
         affiliation = create_affiliation(db.session, contact_id=contact_id, **body)
-        location = url_for(
-            "contacts.AffiliationById", contact_id=contact_id, affiliation_id=affiliation.id
+        return created(
+            affiliation,
+            "contacts.AffiliationById",
+            contact_id=contact_id,
+            affiliation_id=affiliation.id,
         )
-        _, headers = _affiliation(affiliation)
-        return affiliation, {**headers, "Location": location}
 
 
 @blp.route("/contacts/<uuid:contact_id>/affiliations/<uuid:affiliation_id>")
 class AffiliationById(MethodView):
     @blp.auth("contacts:read")
-    @blp.response(200, AffiliationOut)
+    @blp.record_response(AffiliationOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, contact_id: uuid.UUID, affiliation_id: uuid.UUID) -> tuple[Affiliation, Headers]:
         """Get an affiliation"""
-        return _affiliation(
+        return with_etag(
             get_affiliation(db.session, contact_id=contact_id, affiliation_id=affiliation_id)
         )
 
     @blp.auth("contacts:write")
     @blp.if_match
     @blp.arguments(AffiliationPatch)
-    @blp.response(200, AffiliationOut)
+    @blp.record_response(AffiliationOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def patch(
@@ -262,7 +251,7 @@ class AffiliationById(MethodView):
             changes=body,
             if_match=if_match_versions(),
         )
-        return _affiliation(affiliation)
+        return with_etag(affiliation)
 
     @blp.auth("contacts:write")
     @blp.if_match
@@ -285,7 +274,7 @@ class AffiliationById(MethodView):
 class MemberContacts(MethodView):
     @blp.auth("contacts:read")
     @blp.arguments(MemberContactQuery, location="query", as_kwargs=True)
-    @blp.response(200, MemberContactPage)
+    @blp.page_response(MemberContactPage)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, member_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
         """List a member's contacts

@@ -3,16 +3,22 @@
 import uuid
 from typing import Any
 
-from flask import url_for
 from flask.views import MethodView
 
 from api.blueprint import Blueprint
-from api.etag import etag_for, if_match_versions
+from api.etag import if_match_versions
 from api.extensions import db
 from api.pagination import paginate
+from api.responses import created, with_etag
 from models import Domain
 from schemas.domains import DomainCreate, DomainOut, DomainPage, DomainPatch, DomainQuery
-from services.domains import DOMAIN_SORT_KEYS, create_domain, list_domains, update_domain
+from services.domains import (
+    DOMAIN_SORT_KEYS,
+    create_domain,
+    get_domain,
+    list_domains,
+    update_domain,
+)
 
 blp = Blueprint(
     "domains",
@@ -26,30 +32,34 @@ blp = Blueprint(
 class Domains(MethodView):
     @blp.auth("members:read")
     @blp.arguments(DomainQuery, location="query", as_kwargs=True)
-    @blp.response(200, DomainPage)
+    @blp.page_response(DomainPage)
     def get(self, **query: Any) -> tuple[dict[str, Any], dict[str, str]]:
         """List domains of activity"""
         return paginate(db.session, list_domains, query, DOMAIN_SORT_KEYS, Domain.id)
 
     @blp.auth("vocabulary:write")
     @blp.arguments(DomainCreate)
-    @blp.response(201, DomainOut)
+    @blp.created_response(DomainOut)
     @blp.alt_response(409, response="CONFLICT")
-    def post(self, body: dict[str, Any]) -> tuple[Domain, dict[str, str]]:
+    def post(self, body: dict[str, Any]) -> tuple[Domain, int, dict[str, str]]:
         """Add a domain of activity"""
         domain = create_domain(db.session, **body)
-        return domain, {
-            "ETag": etag_for(domain.version),
-            "Location": url_for("domains.DomainById", domain_id=domain.id),
-        }
+        return created(domain, "domains.DomainById", domain_id=domain.id)
 
 
 @blp.route("/<uuid:domain_id>")
 class DomainById(MethodView):
+    @blp.auth("members:read")
+    @blp.record_response(DomainOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, domain_id: uuid.UUID) -> tuple[Domain, dict[str, str]]:
+        """Get a domain of activity"""
+        return with_etag(get_domain(db.session, domain_id))
+
     @blp.auth("vocabulary:write")
     @blp.if_match
     @blp.arguments(DomainPatch)
-    @blp.response(200, DomainOut)
+    @blp.record_response(DomainOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, body: dict[str, Any], domain_id: uuid.UUID) -> tuple[Domain, dict[str, str]]:
         """Relabel or (de)activate a domain
@@ -59,4 +69,4 @@ class DomainById(MethodView):
         domain = update_domain(
             db.session, domain_id=domain_id, changes=body, if_match=if_match_versions()
         )
-        return domain, {"ETag": etag_for(domain.version)}
+        return with_etag(domain)

@@ -3,13 +3,13 @@
 import uuid
 from typing import Any
 
-from flask import url_for
 from flask.views import MethodView
 
 from api.blueprint import Blueprint
-from api.etag import etag_for, if_match_versions
+from api.etag import if_match_versions
 from api.extensions import db
 from api.pagination import paginate
+from api.responses import created, with_etag
 from models import Member
 from schemas.members import (
     MemberArchive,
@@ -40,20 +40,15 @@ blp = Blueprint(
 )
 
 
-def _with_etag(member: Member) -> tuple[Member, dict[str, str]]:
-    return member, {"ETag": etag_for(member.version)}
-
-
 def _created(member: Member) -> tuple[Member, int, dict[str, str]]:
-    location = url_for("members.MemberById", member_id=member.id)
-    return member, 201, {"ETag": etag_for(member.version), "Location": location}
+    return created(member, "members.MemberById", member_id=member.id)
 
 
 @blp.route("")
 class Members(MethodView):
     @blp.auth("members:read")
     @blp.arguments(MemberQuery, location="query", as_kwargs=True)
-    @blp.response(200, MemberPage)
+    @blp.page_response(MemberPage)
     def get(self, **query: Any) -> tuple[dict[str, Any], dict[str, str]]:
         """List members
 
@@ -65,7 +60,7 @@ class Members(MethodView):
 
     @blp.auth("members:write")
     @blp.arguments(MemberCreate)
-    @blp.response(201, MemberOut)
+    @blp.created_response(MemberOut)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any]) -> tuple[Member, int, dict[str, str]]:
         """Create a member
@@ -79,16 +74,16 @@ class Members(MethodView):
 @blp.route("/<uuid:member_id>")
 class MemberById(MethodView):
     @blp.auth("members:read")
-    @blp.response(200, MemberOut)
+    @blp.record_response(MemberOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, member_id: uuid.UUID) -> tuple[Member, dict[str, str]]:
         """Get a member"""
-        return _with_etag(get_member(db.session, member_id))
+        return with_etag(get_member(db.session, member_id))
 
     @blp.auth("members:write")
     @blp.if_match
     @blp.arguments(MemberPatch)
-    @blp.response(200, MemberOut)
+    @blp.record_response(MemberOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, body: dict[str, Any], member_id: uuid.UUID) -> tuple[Member, dict[str, str]]:
@@ -101,7 +96,7 @@ class MemberById(MethodView):
         member = update_member(
             db.session, member_id=member_id, changes=body, if_match=if_match_versions()
         )
-        return _with_etag(member)
+        return with_etag(member)
 
     @blp.auth("members:write")
     @blp.if_match
@@ -122,7 +117,7 @@ class MemberArchiveAction(MethodView):
     @blp.auth("members:write")
     @blp.if_match
     @blp.arguments(MemberArchive)
-    @blp.response(200, MemberOut)
+    @blp.record_response(MemberOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any], member_id: uuid.UUID) -> tuple[Member, dict[str, str]]:
@@ -133,20 +128,20 @@ class MemberArchiveAction(MethodView):
         member = archive_member(
             db.session, member_id=member_id, reason=body["reason"], if_match=if_match_versions()
         )
-        return _with_etag(member)
+        return with_etag(member)
 
 
 @blp.route("/<uuid:member_id>/restore")
 class MemberRestoreAction(MethodView):
     @blp.auth("members:write")
     @blp.if_match
-    @blp.response(200, MemberOut)
+    @blp.record_response(MemberOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, member_id: uuid.UUID) -> tuple[Member, dict[str, str]]:
         """Restore an archived member; 409 if it is not archived"""
         member = restore_member(db.session, member_id=member_id, if_match=if_match_versions())
-        return _with_etag(member)
+        return with_etag(member)
 
 
 @blp.route("/by-external-id/<string:external_id>")
@@ -154,8 +149,8 @@ class MemberByExternalId(MethodView):
     @blp.auth("members:write")
     @blp.if_match
     @blp.arguments(MemberUpsert)
-    @blp.response(200, MemberOut)
-    @blp.alt_response(201, schema=MemberOut, description="Created")
+    @blp.record_response(MemberOut)
+    @blp.created_response(MemberOut, alternative=True)
     @blp.alt_response(409, response="CONFLICT")
     def put(
         self, body: dict[str, Any], external_id: str
@@ -165,7 +160,7 @@ class MemberByExternalId(MethodView):
         201 when the member is new (the body is the member), 200 when it existed (only the
         fields sent change). A SIREN held by another member is 409.
         """
-        member, created = upsert_member_by_external_id(
+        member, was_created = upsert_member_by_external_id(
             db.session, external_id=external_id, fields=body, if_match=if_match_versions()
         )
-        return _created(member) if created else _with_etag(member)
+        return _created(member) if was_created else with_etag(member)

@@ -3,14 +3,14 @@
 import uuid
 from typing import Any
 
-from flask import url_for
 from flask.views import MethodView
 
 from api.auth import current_user
 from api.blueprint import Blueprint
-from api.etag import etag_for, if_match_versions
+from api.etag import if_match_versions
 from api.extensions import db
 from api.pagination import paginate
+from api.responses import created, with_etag
 from models import User
 from schemas.users import UserCreate, UserOut, UserPage, UserPatch, UserQuery
 from services.users import (
@@ -27,15 +27,11 @@ blp = Blueprint(
 )
 
 
-def _with_etag(user: User) -> tuple[User, dict[str, str]]:
-    return user, {"ETag": etag_for(user.version)}
-
-
 @blp.route("")
 class Users(MethodView):
     @blp.auth("users:admin")
     @blp.arguments(UserQuery, location="query", as_kwargs=True)
-    @blp.response(200, UserPage)
+    @blp.page_response(UserPage)
     def get(self, **query: Any) -> tuple[dict[str, Any], dict[str, str]]:
         """List users
 
@@ -45,28 +41,27 @@ class Users(MethodView):
 
     @blp.auth("users:admin")
     @blp.arguments(UserCreate)
-    @blp.response(201, UserOut)
+    @blp.created_response(UserOut)
     @blp.alt_response(409, response="CONFLICT")
-    def post(self, body: dict[str, Any]) -> tuple[User, dict[str, str]]:
+    def post(self, body: dict[str, Any]) -> tuple[User, int, dict[str, str]]:
         """Create a user"""
         user = create_user(db.session, **body)
-        _, headers = _with_etag(user)
-        return user, {**headers, "Location": url_for("users.UserById", user_id=user.id)}
+        return created(user, "users.UserById", user_id=user.id)
 
 
 @blp.route("/<uuid:user_id>")
 class UserById(MethodView):
     @blp.auth("users:admin")
-    @blp.response(200, UserOut)
+    @blp.record_response(UserOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, user_id: uuid.UUID) -> tuple[User, dict[str, str]]:
         """Get a user"""
-        return _with_etag(get_user(db.session, user_id))
+        return with_etag(get_user(db.session, user_id))
 
     @blp.auth("users:admin")
     @blp.if_match
     @blp.arguments(UserPatch)
-    @blp.response(200, UserOut)
+    @blp.record_response(UserOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, body: dict[str, Any], user_id: uuid.UUID) -> tuple[User, dict[str, str]]:
@@ -81,7 +76,7 @@ class UserById(MethodView):
             changes=body,
             if_match=if_match_versions(),
         )
-        return _with_etag(user)
+        return with_etag(user)
 
     @blp.auth("users:admin")
     @blp.if_match

@@ -99,3 +99,58 @@ def test_errors_are_documented_as_problems(app):
     spec = smorest_spec(app)
     for name, response in spec["components"]["responses"].items():
         assert list(response["content"]) == ["application/problem+json"], name
+
+
+def _record_schema(response):
+    """The component name of a single-record body, or None for pages, problems and no body."""
+    ref = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+    name = ref.rsplit("/", 1)[1] if ref else None
+    return name if name and not name.endswith("Page") and name.endswith("Out") else None
+
+
+def _is_resource(path):
+    """Records of the API's resources (not probes, tokens or who-am-I)."""
+    return path.startswith("/api/v1/") and not path.startswith("/api/v1/auth/")
+
+
+def test_response_headers_are_documented(app):
+    """Single records carry an ETag, creations a Location too, lists a Link to the next page."""
+    spec = smorest_spec(app)
+    assert set(spec["components"]["headers"]) >= {"ETAG", "LOCATION", "LINK"}
+    seen = {"etag": 0, "location": 0, "link": 0}
+    for method, path, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            headers = response.get("headers", {})
+            if status == "201":
+                assert headers.get("Location") == {"$ref": "#/components/headers/LOCATION"}, (
+                    method,
+                    path,
+                )
+                seen["location"] += 1
+            if status in ("200", "201") and _record_schema(response) and _is_resource(path):
+                assert headers.get("ETag") == {"$ref": "#/components/headers/ETAG"}, (
+                    method,
+                    path,
+                    status,
+                )
+                seen["etag"] += 1
+            schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+            if status == "200" and schema.get("$ref", "").endswith("Page"):
+                assert headers.get("Link") == {"$ref": "#/components/headers/LINK"}, (method, path)
+                seen["link"] += 1
+    assert seen["etag"] >= 15
+    assert seen["location"] >= 6
+    assert seen["link"] >= 6
+
+
+def test_shared_error_responses_are_documented(app):
+    """Unknown query arguments are refused everywhere (422); a JSON body may be malformed (400),
+    too large (413) or of another media type (415)."""
+    spec = smorest_spec(app)
+    for method, path, operation in operations(spec):
+        if path == "/api/v1/openapi.json":
+            continue
+        responses = operation["responses"]
+        assert "422" in responses, (method, path)
+        if "requestBody" in operation:
+            assert {"400", "413", "415"} <= set(responses), (method, path)
