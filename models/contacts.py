@@ -22,12 +22,12 @@ class PhoneKind(StrEnum):
 
 
 class AffiliationRole(StrEnum):
-    PRIMARY_CONTACT = "primary_contact"
-    BILLING_CONTACT = "billing_contact"
+    PRIMARY = "primary"
+    BILLING = "billing"
     DECISION_MAKER = "decision_maker"
-    BOARD_MEMBER = "board_member"
-    TECHNICAL_CONTACT = "technical_contact"
-    COMMUNICATION_CONTACT = "communication_contact"
+    BOARD = "board"
+    TECHNICAL = "technical"
+    COMMUNICATION = "communication"
     OTHER = "other"
 
 

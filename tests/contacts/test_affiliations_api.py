@@ -30,7 +30,7 @@ def test_create_affiliation(client, staff_headers, contact, member):
         json={
             "member_id": str(member.id),
             "job_title": " Head of research ",
-            "roles": ["decision_maker", "board_member", "decision_maker"],
+            "roles": ["decision_maker", "board", "decision_maker"],
             "start_date": "2024-01-15",
             "is_primary": True,
         },
@@ -43,7 +43,7 @@ def test_create_affiliation(client, staff_headers, contact, member):
     assert body["contact_id"] == str(contact.id)
     assert body["member"] == {"id": str(member.id), "name": "Institut Curie"}
     assert body["job_title"] == "Head of research"
-    assert body["roles"] == ["decision_maker", "board_member"]
+    assert body["roles"] == ["decision_maker", "board"]
     assert (body["start_date"], body["end_date"], body["is_primary"]) == ("2024-01-15", None, True)
 
 
@@ -121,14 +121,14 @@ def test_patch_fields(client, staff_headers, session, contact, member):
     )
     response = client.patch(
         _url(contact, affiliation),
-        json={"job_title": None, "roles": ["billing_contact"], "end_date": "2025-06-30"},
+        json={"job_title": None, "roles": ["billing"], "end_date": "2025-06-30"},
         headers=staff_headers,
     )
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert (body["job_title"], body["roles"], body["end_date"]) == (
         None,
-        ["billing_contact"],
+        ["billing"],
         "2025-06-30",
     )
 
@@ -160,7 +160,7 @@ def test_end_before_start_is_refused(client, staff_headers, session, contact, me
     ("body", "field"),
     [
         ({"roles": ["cook"]}, "roles.0"),
-        ({"roles": "billing_contact"}, "roles"),
+        ({"roles": "billing"}, "roles"),
         ({"start_date": "15/01/2024"}, "start_date"),
         ({"end_date": "2024-02-30"}, "end_date"),
         ({"is_primary": "maybe"}, "is_primary"),

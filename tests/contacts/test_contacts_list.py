@@ -86,20 +86,20 @@ def test_member_and_role_filters_apply_to_one_affiliation(client, viewer_headers
     hospital, lab = make_member(session), make_member(session)
     billing_at_hospital = make_contact(session)
     make_affiliation(
-        session, contact=billing_at_hospital, member=hospital, roles=["billing_contact"]
+        session, contact=billing_at_hospital, member=hospital, roles=["billing"]
     )
     billing_elsewhere = make_contact(session)
     make_affiliation(session, contact=billing_elsewhere, member=hospital, roles=["decision_maker"])
-    make_affiliation(session, contact=billing_elsewhere, member=lab, roles=["billing_contact"])
+    make_affiliation(session, contact=billing_elsewhere, member=lab, roles=["billing"])
     make_contact(session)  # no affiliation at all
 
     at_hospital = _ids(_list(client, viewer_headers, member_id=str(hospital.id)))
     assert set(at_hospital) == {str(billing_at_hospital.id), str(billing_elsewhere.id)}
-    billing = _ids(_list(client, viewer_headers, role="billing_contact"))
+    billing = _ids(_list(client, viewer_headers, role="billing"))
     assert set(billing) == {str(billing_at_hospital.id), str(billing_elsewhere.id)}
-    both = _ids(_list(client, viewer_headers, member_id=str(hospital.id), role="billing_contact"))
+    both = _ids(_list(client, viewer_headers, member_id=str(hospital.id), role="billing"))
     assert both == [str(billing_at_hospital.id)]
-    assert _ids(_list(client, viewer_headers, role="board_member")) == []
+    assert _ids(_list(client, viewer_headers, role="board")) == []
 
 
 def test_updated_since_and_external_id_filters(client, viewer_headers, session):
@@ -178,7 +178,7 @@ def test_member_contacts_embed_only_the_affiliation_with_that_member(
         session, contact=clinician, member=university, job_title="Professor", is_primary=True
     )
     other = make_contact(session, last_name="Blanc")
-    make_affiliation(session, contact=other, member=hospital, roles=["billing_contact"])
+    make_affiliation(session, contact=other, member=hospital, roles=["billing"])
     make_affiliation(session, contact=make_contact(session), member=university)
 
     response = client.get(f"/api/v1/members/{hospital.id}/contacts", headers=viewer_headers)
@@ -189,7 +189,7 @@ def test_member_contacts_embed_only_the_affiliation_with_that_member(
     assert first["affiliation"]["member"] == {"id": str(hospital.id), "name": "CHU"}
     filtered = client.get(
         f"/api/v1/members/{hospital.id}/contacts",
-        query_string={"role": "billing_contact", "q": "blanc"},
+        query_string={"role": "billing", "q": "blanc"},
         headers=viewer_headers,
     )
     assert _ids(filtered) == [str(other.id)]

@@ -88,18 +88,18 @@ def test_list_filters_compose(session):
     member = make_member(session)
     archived = make_contact(session, first_name="Loïc", archived=True)
     active = make_contact(session, first_name="Loïc")
-    make_affiliation(session, contact=active, member=member, roles=["board_member"])
-    make_affiliation(session, contact=archived, member=member, roles=["board_member"])
+    make_affiliation(session, contact=active, member=member, roles=["board"])
+    make_affiliation(session, contact=archived, member=member, roles=["board"])
 
     def ids(**filters) -> set[uuid.UUID]:
         return set(session.scalars(list_contacts(**filters)))
 
     assert {c.id for c in ids(q="loic")} == {active.id}
     assert {c.id for c in ids(q="loic", archived=None)} == {active.id, archived.id}
-    assert {c.id for c in ids(member_id=member.id, role="board_member", archived=True)} == {
+    assert {c.id for c in ids(member_id=member.id, role="board", archived=True)} == {
         archived.id
     }
-    assert ids(member_id=member.id, role="billing_contact") == set()
+    assert ids(member_id=member.id, role="billing") == set()
 
 
 def test_affiliation_rules(session):
