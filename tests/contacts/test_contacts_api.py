@@ -72,9 +72,7 @@ def test_get_embeds_affiliations_primary_first(client, viewer_headers, session):
     contact = make_contact(session)
     first, second = make_member(session, name="Zeta"), make_member(session, name="Alpha")
     make_affiliation(session, contact=contact, member=first, job_title="CTO")
-    make_affiliation(
-        session, contact=contact, member=second, is_primary=True, roles=["billing"]
-    )
+    make_affiliation(session, contact=contact, member=second, is_primary=True, roles=["billing"])
     body = client.get(f"{URL}/{contact.id}", headers=viewer_headers).get_json()
     assert [a["member"]["name"] for a in body["affiliations"]] == ["Alpha", "Zeta"]
     assert body["affiliations"][0]["is_primary"] is True

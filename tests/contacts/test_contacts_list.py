@@ -85,9 +85,7 @@ def test_archived_filters(client, viewer_headers, session):
 def test_member_and_role_filters_apply_to_one_affiliation(client, viewer_headers, session):
     hospital, lab = make_member(session), make_member(session)
     billing_at_hospital = make_contact(session)
-    make_affiliation(
-        session, contact=billing_at_hospital, member=hospital, roles=["billing"]
-    )
+    make_affiliation(session, contact=billing_at_hospital, member=hospital, roles=["billing"])
     billing_elsewhere = make_contact(session)
     make_affiliation(session, contact=billing_elsewhere, member=hospital, roles=["decision_maker"])
     make_affiliation(session, contact=billing_elsewhere, member=lab, roles=["billing"])

@@ -96,9 +96,7 @@ def test_list_filters_compose(session):
 
     assert {c.id for c in ids(q="loic")} == {active.id}
     assert {c.id for c in ids(q="loic", archived=None)} == {active.id, archived.id}
-    assert {c.id for c in ids(member_id=member.id, role="board", archived=True)} == {
-        archived.id
-    }
+    assert {c.id for c in ids(member_id=member.id, role="board", archived=True)} == {archived.id}
     assert ids(member_id=member.id, role="billing") == set()
 
 
