@@ -262,11 +262,13 @@ def archive_contact(
     reason: str | None,
     if_match: Collection[int] | None,
 ) -> Contact:
-    """Hide a contact from lists and free its e-mail address, keeping its record."""
+    """Hide a contact from lists and free its e-mail address, keeping its record; 409 if it is
+    already archived (as for members)."""
     contact = get_contact(session, contact_id)
     check_version(contact.version, if_match)
-    if contact.archived_at is None:
-        contact.archived_at = utcnow()
+    if contact.archived_at is not None:
+        raise Conflict("This contact is already archived.", field="archived_at")
+    contact.archived_at = utcnow()
     contact.archive_reason = reason
     _commit_contact(session, contact)
     return contact
@@ -275,9 +277,12 @@ def archive_contact(
 def restore_contact(
     session: Session, *, contact_id: uuid.UUID, if_match: Collection[int] | None
 ) -> Contact:
-    """Bring an archived contact back; refused if an active contact took its e-mail since."""
+    """Bring an archived contact back; 409 if it is not archived, or if an active contact took
+    its e-mail since."""
     contact = get_contact(session, contact_id)
     check_version(contact.version, if_match)
+    if contact.archived_at is None:
+        raise Conflict("This contact is not archived.", field="archived_at")
     contact.archived_at = None
     contact.archive_reason = None
     _commit_contact(session, contact)

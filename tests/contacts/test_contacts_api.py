@@ -280,6 +280,18 @@ def test_archive_rejects_unknown_fields_and_stale_etags(client, staff_headers, s
     assert client.post(f"{URL}/{contact.id}/restore", headers=stale).status_code == 412
 
 
+def test_archive_and_restore_are_state_changes(client, staff_headers, session):
+    contact = make_contact(session)
+    session.commit()
+    url = f"{URL}/{contact.id}"
+    assert client.post(f"{url}/restore", headers=staff_headers).status_code == 409
+    assert client.post(f"{url}/archive", json={}, headers=staff_headers).status_code == 200
+    again = client.post(f"{url}/archive", json={"reason": "x"}, headers=staff_headers)
+    assert again.status_code == 409
+    assert "archived_at" in again.get_json()["errors"]
+    assert client.post(f"{url}/restore", headers=staff_headers).status_code == 200
+
+
 def test_delete_erases_the_person_and_their_affiliations(client, staff_headers, session):
     contact = make_contact(session, email="gone@example.org")
     member = make_member(session)
