@@ -2,6 +2,7 @@
 
 from alembic import context
 from sqlalchemy import Connection
+from sqlalchemy.schema import SchemaItem
 
 from api.config import Settings
 from api.database import build_engine
@@ -11,10 +12,27 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _include_object(
+    obj: SchemaItem, _name: str | None, type_: str, _reflected: bool, _compare_to: object
+) -> bool:
+    """Leave out of autogenerate the objects a model reserves to another database.
+
+    ``Index(...).ddl_if(dialect="postgresql")`` (trigram indexes) does not exist on SQLite, so
+    comparing a SQLite database with the models must not ask for it.
+    """
+    ddl_if = getattr(obj, "_ddl_if", None)
+    if type_ == "index" and ddl_if is not None and ddl_if.dialect is not None:
+        dialect = context.get_context().dialect.name
+        allowed = ddl_if.dialect if isinstance(ddl_if.dialect, tuple) else (ddl_if.dialect,)
+        return dialect in allowed
+    return True
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_object=_include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

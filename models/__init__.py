@@ -6,6 +6,28 @@ tests rely on.
 
 from models.auth import AuthSession, LoginThrottle
 from models.base import Base
+from models.contacts import Affiliation, AffiliationRole, Contact, PhoneKind
+from models.members import (
+    HEADCOUNT_BANDS,
+    Domain,
+    Member,
+    MemberCategory,
+    member_domains,
+)
 from models.users import User
 
-__all__ = ["AuthSession", "Base", "LoginThrottle", "User"]
+__all__ = [
+    "HEADCOUNT_BANDS",
+    "Affiliation",
+    "AffiliationRole",
+    "AuthSession",
+    "Base",
+    "Contact",
+    "Domain",
+    "LoginThrottle",
+    "Member",
+    "MemberCategory",
+    "PhoneKind",
+    "User",
+    "member_domains",
+]
