@@ -24,7 +24,9 @@ def _command_version(*command: str) -> str:
         result = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return "missing"
-    return (result.stdout or result.stderr).strip().splitlines()[0] if result.returncode == 0 else "?"
+    return (
+        (result.stdout or result.stderr).strip().splitlines()[0] if result.returncode == 0 else "?"
+    )
 
 
 def machine_info(postgres_version: str | None = None) -> dict[str, Any]:

@@ -1,0 +1,243 @@
+"""The bare stack: the questions mrm answers, asked with the same SQL through psycopg directly.
+
+Run under the same gunicorn settings as mrm (``gunicorn -c python:api.gunicorn_config
+bench.ceiling:app``). What it keeps from a real API: a bearer token checked on every request, the
+same SQL statements mrm sends (read from services/members.py and captured with SQLAlchemy's
+echo), the same JSON body. What it drops: the framework layers (flask-smorest, webargs,
+marshmallow), the ORM, the access log, and the revocation lookup.
+
+Auth, "the cheap way": the token is an HS256 JWT decoded and verified with PyJWT and its scope
+checked, with no database query. mrm also looks the token's login up in the database on every
+request (revocation that holds across workers, a design requirement), so that query is part of
+what the ratio mrm / ceiling measures.
+
+Each worker opens its own psycopg_pool ConnectionPool lazily on its first request, after
+gunicorn's fork, so no connection crosses the fork.
+"""
+
+import base64
+import json
+import os
+import threading
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import jwt
+from flask import Flask, Response, request
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from services.text import fold
+
+app = Flask("ceiling")
+_pool: ConnectionPool | None = None
+_pool_lock = threading.Lock()
+SECRET = os.environ.get("JWT_SECRET_KEY", "")
+
+
+def pool() -> ConnectionPool:
+    global _pool  # noqa: PLW0603 - one pool per worker process, made on first use
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                url = os.environ["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+                size = int(os.environ.get("MRM_THREADS", "4"))
+                _pool = ConnectionPool(
+                    url, min_size=1, max_size=max(size, 1), kwargs={"row_factory": dict_row}
+                )
+    return _pool
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, default=_default, ensure_ascii=False),
+        status=status,
+        headers=headers,
+        mimetype="application/json",
+    )
+
+
+def problem(status: int, detail: str) -> Response:
+    return json_response({"status": status, "detail": detail}, status)
+
+
+def token_scopes() -> frozenset[str] | None:
+    """The scopes of a valid bearer access token, or None."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    try:
+        claims = jwt.decode(header[7:], SECRET, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    if claims.get("type") != "access":
+        return None
+    return frozenset(str(claims.get("scope", "")).split())
+
+
+def require(scope: str) -> Response | None:
+    scopes = token_scopes()
+    if scopes is None:
+        return problem(401, "Missing or invalid token.")
+    if scope not in scopes:
+        return problem(403, f"This action needs the {scope!r} scope.")
+    return None
+
+
+@app.get("/healthz")
+def healthz() -> Response:
+    return json_response({"status": "ok"})
+
+
+# --- SQL: the statements mrm's services send (see the module docstring) --------------------
+
+MEMBER_COLUMNS = """members.id, members.created_at, members.updated_at, members.version,
+members.name, members.legal_name, members.category, members.siren, members.siret,
+members.vat_number, members.headcount_band, members.year_founded, members.website,
+members.email, members.phone, members.street, members.postal_code, members.city,
+members.country, members.departement, members.description, members.parent_id,
+members.external_id, members.archived_at, members.archive_reason"""
+
+CONTACTS_COUNT = """(SELECT count(*) FROM affiliations
+ WHERE affiliations.member_id = members.id AND affiliations.end_date IS NULL) AS contacts_count"""
+
+SQL_MEMBER_BY_ID = f"SELECT {MEMBER_COLUMNS}, {CONTACTS_COUNT} FROM members WHERE members.id = %s"
+
+SQL_DOMAINS_OF = """SELECT member_domains.member_id, domains.code, domains.label
+FROM domains JOIN member_domains ON domains.id = member_domains.domain_id
+WHERE member_domains.member_id = ANY(%s) ORDER BY domains.code"""
+
+SQL_MEMBERS_PAGE = (
+    f"SELECT {MEMBER_COLUMNS}, {CONTACTS_COUNT} FROM members "
+    "WHERE members.archived_at IS NULL {filters} "
+    "ORDER BY members.sort_name ASC, members.id ASC LIMIT %(limit)s"
+)
+
+SQL_INSERT_MEMBER = """INSERT INTO members (id, created_at, updated_at, version, name, legal_name,
+category, siren, siret, vat_number, headcount_band, year_founded, website, email, phone, street,
+postal_code, city, country, departement, description, parent_id, external_id, archived_at,
+archive_reason, search_text, sort_name) VALUES (%(id)s, %(now)s, %(now)s, 1, %(name)s, NULL,
+%(category)s, %(siren)s, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, %(postal_code)s,
+%(city)s, 'FR', %(departement)s, NULL, NULL, NULL, NULL, NULL, %(search_text)s, %(sort_name)s)"""
+
+CONTACT_COLUMNS = """contacts.id, contacts.created_at, contacts.updated_at, contacts.version,
+contacts.first_name, contacts.last_name, contacts.email, contacts.phones,
+contacts.preferred_language, contacts.notes, contacts.external_id, contacts.archived_at"""
+
+SQL_CONTACTS_PAGE = (
+    f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE contacts.archived_at IS NULL "
+    "AND contacts.search_text LIKE %(pattern)s "
+    "ORDER BY contacts.sort_name ASC, contacts.id ASC LIMIT %(limit)s"
+)
+
+
+def _member_out(row: dict[str, Any], domains: list[dict[str, Any]]) -> dict[str, Any]:
+    out = dict(row)
+    out["domains"] = domains
+    return out
+
+
+def _domains_by_member(cursor: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict]]:
+    by_member: dict[uuid.UUID, list[dict]] = {member_id: [] for member_id in ids}
+    for row in cursor.execute(SQL_DOMAINS_OF, (ids,)):
+        by_member[row["member_id"]].append({"code": row["code"], "label": row["label"]})
+    return by_member
+
+
+def _cursor_of(sort: str, value: Any, last_id: uuid.UUID) -> str:
+    raw = json.dumps({"s": sort, "v": [value, str(last_id)]}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@app.get("/api/v1/members/<uuid:member_id>")
+def get_member(member_id: uuid.UUID) -> Response:
+    if refused := require("members:read"):
+        return refused
+    with pool().connection() as connection, connection.cursor() as cursor:
+        row = cursor.execute(SQL_MEMBER_BY_ID, (member_id,)).fetchone()
+        if row is None:
+            return problem(404, "No such member.")
+        domains = _domains_by_member(cursor, [member_id])[member_id]
+    return json_response(_member_out(row, domains), headers={"ETag": f'"v{row["version"]}"'})
+
+
+@app.get("/api/v1/members")
+def list_members() -> Response:
+    if refused := require("members:read"):
+        return refused
+    limit = min(int(request.args.get("limit", 50)), 200)
+    params: dict[str, Any] = {"limit": limit + 1}
+    filters = []
+    if "departement" in request.args:
+        filters.append("AND members.departement = %(departement)s")
+        params["departement"] = request.args["departement"]
+    if "category" in request.args:
+        filters.append("AND members.category = %(category)s")
+        params["category"] = request.args["category"]
+    if request.args.get("q"):
+        filters.append("AND members.search_text LIKE %(pattern)s")
+        params["pattern"] = f"%{fold(request.args['q'])}%"
+    sql = SQL_MEMBERS_PAGE.replace("{filters}", " ".join(filters))
+    with pool().connection() as connection, connection.cursor() as cursor:
+        rows = cursor.execute(sql, params).fetchall()
+        page, more = rows[:limit], len(rows) > limit
+        domains = _domains_by_member(cursor, [row["id"] for row in page]) if page else {}
+    data = [_member_out(row, domains[row["id"]]) for row in page]
+    next_cursor = None
+    if more:
+        # The sort value is the folded name, fetched with the row in mrm; the id is enough here.
+        next_cursor = _cursor_of("name", page[-1]["name"], page[-1]["id"])
+    return json_response({"data": data, "next_cursor": next_cursor})
+
+
+@app.post("/api/v1/members")
+def create_member() -> Response:
+    if refused := require("members:write"):
+        return refused
+    body = request.get_json()
+    name = body["name"].strip()
+    member = {
+        "id": uuid.uuid4(),
+        "now": datetime.now(UTC),
+        "name": name,
+        "category": body["category"],
+        "siren": body.get("siren"),
+        "postal_code": body.get("postal_code"),
+        "city": body.get("city"),
+        "departement": (body.get("postal_code") or "")[:2] or None,
+        "search_text": " ".join(
+            part for part in (fold(name), body.get("siren"), fold(body.get("city"))) if part
+        ),
+        "sort_name": fold(name),
+    }
+    with pool().connection() as connection, connection.cursor() as cursor:
+        cursor.execute(SQL_INSERT_MEMBER, member)
+    out = {key: value for key, value in member.items() if key not in ("now",)}
+    out.update(created_at=member["now"], updated_at=member["now"], version=1, domains=[])
+    return json_response(
+        out, 201, headers={"Location": f"/api/v1/members/{member['id']}", "ETag": '"v1"'}
+    )
+
+
+@app.get("/api/v1/contacts")
+def list_contacts() -> Response:
+    if refused := require("contacts:read"):
+        return refused
+    limit = min(int(request.args.get("limit", 50)), 200)
+    params = {"limit": limit + 1, "pattern": f"%{fold(request.args.get('q', ''))}%"}
+    with pool().connection() as connection, connection.cursor() as cursor:
+        rows = cursor.execute(SQL_CONTACTS_PAGE, params).fetchall()
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = _cursor_of("name", page[-1]["last_name"], page[-1]["id"]) if more else None
+    return json_response({"data": page, "next_cursor": next_cursor})
