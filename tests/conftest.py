@@ -72,8 +72,9 @@ def session(app: Flask) -> Iterator[Session]:
     factory = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
-    original_factory = state.session_factory
+    original_factory, original_read_factory = state.session_factory, state.read_session_factory
     state.session_factory = factory
+    state.read_session_factory = None
     test_session = factory()
     try:
         with app.app_context():
@@ -81,6 +82,7 @@ def session(app: Flask) -> Iterator[Session]:
     finally:
         test_session.close()
         state.session_factory = original_factory
+        state.read_session_factory = original_read_factory
         outer.rollback()
         connection.close()
 
