@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -20,13 +20,24 @@ class ReadOnlySessionError(RuntimeError):
 
 
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    """SQLite ignores foreign keys unless asked; WAL lets readers run beside the one writer."""
+    """SQLite ignores foreign keys unless asked; WAL lets readers run beside the one writer.
+
+    The sqlite3 driver also opens transactions on its own (only before DML, and it commits
+    around DDL), which breaks SAVEPOINTs: a rollback to a savepoint, or of the outer
+    transaction, could leave rows written. Turning that off and emitting BEGIN from
+    SQLAlchemy's own ``begin`` event is the fix the SQLAlchemy pysqlite docs give.
+    """
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -37,6 +48,7 @@ def build_engine(settings: Settings) -> Engine:
             settings.instance_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _enable_sqlite_pragmas)
+        event.listen(engine, "begin", _begin_sqlite_transaction)
         return engine
     return create_engine(
         url,
@@ -64,7 +76,8 @@ def read_only_session_factory(engine: Engine) -> Callable[[], Session] | None:
     PostgreSQL's READ COMMITTED every statement takes its own snapshot anyway, so reading in
     autocommit sees exactly what the transaction would have seen. Any write through such a
     session raises, so a view that writes by mistake fails loudly instead of half-committing.
-    SQLite's driver opens no transaction for reads, so it keeps the normal sessions.
+    SQLite runs in the process, where a BEGIN costs microseconds rather than a round trip, so
+    it keeps transactional sessions for every request.
     """
     if engine.dialect.name != "postgresql":
         return None

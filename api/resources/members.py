@@ -1,0 +1,171 @@
+"""Members: the organisations of the cluster."""
+
+import uuid
+from typing import Any
+
+from flask import url_for
+from flask.views import MethodView
+
+from api.blueprint import Blueprint
+from api.etag import etag_for, if_match_versions
+from api.extensions import db
+from api.pagination import paginate
+from models import Member
+from schemas.members import (
+    MemberArchive,
+    MemberCreate,
+    MemberOut,
+    MemberPage,
+    MemberPatch,
+    MemberQuery,
+    MemberUpsert,
+)
+from services.members import (
+    MEMBER_SORT_KEYS,
+    archive_member,
+    create_member,
+    delete_member,
+    get_member,
+    list_members,
+    restore_member,
+    update_member,
+    upsert_member_by_external_id,
+)
+
+blp = Blueprint(
+    "members",
+    __name__,
+    url_prefix="/api/v1/members",
+    description="Organisations of the cluster: companies, laboratories, hospitals...",
+)
+
+
+def _with_etag(member: Member) -> tuple[Member, dict[str, str]]:
+    return member, {"ETag": etag_for(member.version)}
+
+
+def _created(member: Member) -> tuple[Member, int, dict[str, str]]:
+    location = url_for("members.MemberById", member_id=member.id)
+    return member, 201, {"ETag": etag_for(member.version), "Location": location}
+
+
+@blp.route("")
+class Members(MethodView):
+    @blp.auth("members:read")
+    @blp.arguments(MemberQuery, location="query", as_kwargs=True)
+    @blp.response(200, MemberPage)
+    def get(self, **query: Any) -> tuple[dict[str, Any], dict[str, str]]:
+        """List members
+
+        Archived members are left out unless `archived=true` (only them) or
+        `include_archived=true` (both). `q` searches name, legal name, SIREN and city,
+        ignoring case and accents. Each row embeds its domains, parent and contact count.
+        """
+        return paginate(db.session, list_members, query, MEMBER_SORT_KEYS, Member.id)
+
+    @blp.auth("members:write")
+    @blp.arguments(MemberCreate)
+    @blp.response(201, MemberOut)
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body: dict[str, Any]) -> tuple[Member, int, dict[str, str]]:
+        """Create a member
+
+        A SIREN or `external_id` already used answers 409 with `existing` pointing at the
+        member that has it. Unknown or inactive domain codes, or an unknown parent, are 422.
+        """
+        return _created(create_member(db.session, **body))
+
+
+@blp.route("/<uuid:member_id>")
+class MemberById(MethodView):
+    @blp.auth("members:read")
+    @blp.response(200, MemberOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, member_id: uuid.UUID) -> tuple[Member, dict[str, str]]:
+        """Get a member"""
+        return _with_etag(get_member(db.session, member_id))
+
+    @blp.auth("members:write")
+    @blp.if_match
+    @blp.arguments(MemberPatch)
+    @blp.response(200, MemberOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def patch(self, body: dict[str, Any], member_id: uuid.UUID) -> tuple[Member, dict[str, str]]:
+        """Update a member
+
+        Send only the fields that change; `null` clears an optional field and `domains`
+        replaces the member's domains. A parent that would make the member its own ancestor
+        is refused with 422 on `parent_id`.
+        """
+        member = update_member(
+            db.session, member_id=member_id, changes=body, if_match=if_match_versions()
+        )
+        return _with_etag(member)
+
+    @blp.auth("members:write")
+    @blp.if_match
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def delete(self, member_id: uuid.UUID) -> None:
+        """Delete a member that has nothing attached
+
+        A member with contacts or subsidiaries (or any other history) answers 409: archive
+        it instead.
+        """
+        delete_member(db.session, member_id=member_id, if_match=if_match_versions())
+
+
+@blp.route("/<uuid:member_id>/archive")
+class MemberArchiveAction(MethodView):
+    @blp.auth("members:write")
+    @blp.if_match
+    @blp.arguments(MemberArchive)
+    @blp.response(200, MemberOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body: dict[str, Any], member_id: uuid.UUID) -> tuple[Member, dict[str, str]]:
+        """Archive a member
+
+        The member leaves the default lists but keeps its history; 409 if already archived.
+        """
+        member = archive_member(
+            db.session, member_id=member_id, reason=body["reason"], if_match=if_match_versions()
+        )
+        return _with_etag(member)
+
+
+@blp.route("/<uuid:member_id>/restore")
+class MemberRestoreAction(MethodView):
+    @blp.auth("members:write")
+    @blp.if_match
+    @blp.response(200, MemberOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, member_id: uuid.UUID) -> tuple[Member, dict[str, str]]:
+        """Restore an archived member; 409 if it is not archived"""
+        member = restore_member(db.session, member_id=member_id, if_match=if_match_versions())
+        return _with_etag(member)
+
+
+@blp.route("/by-external-id/<string:external_id>")
+class MemberByExternalId(MethodView):
+    @blp.auth("members:write")
+    @blp.if_match
+    @blp.arguments(MemberUpsert)
+    @blp.response(200, MemberOut)
+    @blp.alt_response(201, schema=MemberOut, description="Created")
+    @blp.alt_response(409, response="CONFLICT")
+    def put(
+        self, body: dict[str, Any], external_id: str
+    ) -> tuple[Member, int, dict[str, str]] | tuple[Member, dict[str, str]]:
+        """Create or update a member by its importer's `external_id`
+
+        201 when the member is new (the body is the member), 200 when it existed (only the
+        fields sent change). A SIREN held by another member is 409.
+        """
+        member, created = upsert_member_by_external_id(
+            db.session, external_id=external_id, fields=body, if_match=if_match_versions()
+        )
+        return _created(member) if created else _with_etag(member)

@@ -1,0 +1,213 @@
+"""Bodies and query arguments of ``/members``.
+
+Syntax is checked here (identifiers with python-stdnum, e-mail, phone, postal code); rules
+that need the database (duplicates, domain codes, parent organisation) are the service's.
+"""
+
+from datetime import date
+from typing import Any
+
+import marshmallow as ma
+
+from models import HEADCOUNT_BANDS, MemberCategory
+from schemas.common import AwareDateTime, ListQuery, page_of, sort_field
+from schemas.fields import Email, Phone, Siren, Siret, TrimmedString, VatNumber, Website
+from services.geography import DEPARTEMENTS, departement_of
+from services.identifiers import identifier_mismatches
+
+CATEGORIES = [category.value for category in MemberCategory]
+EXTERNAL_ID = ma.validate.Length(min=1, max=100)
+FRENCH_POSTAL_CODE = "Not a French postal code: five digits starting with a département number."
+
+
+def _not_in_the_future(year: int) -> None:
+    if not 1800 <= year <= date.today().year:
+        raise ma.ValidationError(f"Must be between 1800 and {date.today().year}.")
+
+
+class CountryCode(TrimmedString):
+    """An ISO 3166-1 alpha-2 country code, upper-cased."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).upper()
+
+
+def _optional(field: type[ma.fields.Field], **kwargs: Any) -> ma.fields.Field:
+    """An optional field that ``null`` clears."""
+    return field(allow_none=True, **kwargs)
+
+
+class MemberFields(ma.Schema):
+    """Every writable field of a member; the create, patch and upsert bodies derive from it."""
+
+    name = TrimmedString(validate=ma.validate.Length(min=1, max=200))
+    legal_name = _optional(TrimmedString, validate=ma.validate.Length(max=200))
+    category = ma.fields.String(validate=ma.validate.OneOf(CATEGORIES))
+    siren = _optional(Siren)
+    siret = _optional(Siret, metadata={"description": "Head-office SIRET; starts with the SIREN."})
+    vat_number = _optional(VatNumber)
+    headcount_band = _optional(
+        ma.fields.String,
+        validate=ma.validate.OneOf(HEADCOUNT_BANDS),
+        metadata={"description": "INSEE head-count band code (tranche d'effectif salarié)."},
+    )
+    year_founded = _optional(ma.fields.Integer, validate=_not_in_the_future)
+    website = _optional(Website)
+    email = _optional(Email)
+    phone = _optional(Phone)
+    street = _optional(TrimmedString, validate=ma.validate.Length(max=300))
+    postal_code = _optional(
+        TrimmedString,
+        validate=ma.validate.Length(min=1, max=10),
+        metadata={"description": "French addresses: five digits of a real département."},
+    )
+    city = _optional(TrimmedString, validate=ma.validate.Length(max=100))
+    country = CountryCode(
+        validate=ma.validate.Regexp(r"^[A-Z]{2}$", error="Use an ISO 3166-1 alpha-2 code."),
+        metadata={"description": "ISO 3166-1 alpha-2; FR when not given."},
+    )
+    description = _optional(TrimmedString, validate=ma.validate.Length(max=5000))
+    parent_id = _optional(
+        ma.fields.UUID,
+        metadata={"description": "Parent organisation (group, supervising institution)."},
+    )
+    domains = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=1, max=50)),
+        validate=ma.validate.Length(max=50),
+        metadata={"description": "Codes of domains of activity (see `/domains`)."},
+    )
+
+    @ma.validates_schema
+    def check_identifiers_agree(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """The SIRET and a French VAT number must contain the SIREN sent with them."""
+        errors = identifier_mismatches(
+            siren=data.get("siren"), siret=data.get("siret"), vat_number=data.get("vat_number")
+        )
+        if errors:
+            raise ma.ValidationError(errors)  # type: ignore[arg-type]
+
+    @ma.validates_schema
+    def check_french_postal_code(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """A French address (the default country) needs a real French postal code."""
+        postal_code = data.get("postal_code")
+        if postal_code and data.get("country", "FR") == "FR" and not departement_of(postal_code):
+            raise ma.ValidationError(FRENCH_POSTAL_CODE, field_name="postal_code")
+
+
+class MemberCreate(MemberFields):
+    """A new member."""
+
+    name = TrimmedString(required=True, validate=ma.validate.Length(min=1, max=200))
+    category = ma.fields.String(required=True, validate=ma.validate.OneOf(CATEGORIES))
+    external_id = _optional(TrimmedString, validate=EXTERNAL_ID)
+
+
+class MemberPatch(MemberFields):
+    """Fields of a member to change; send only those that change (`null` clears a field)."""
+
+    external_id = _optional(TrimmedString, validate=EXTERNAL_ID)
+
+
+class MemberUpsert(MemberFields):
+    """A member sent by an importer, identified by the `external_id` in the path.
+
+    On creation the body is the new member; on update only the fields sent change.
+    """
+
+    name = TrimmedString(required=True, validate=ma.validate.Length(min=1, max=200))
+    category = ma.fields.String(required=True, validate=ma.validate.OneOf(CATEGORIES))
+
+
+class MemberArchive(ma.Schema):
+    """Why the member is archived."""
+
+    reason = TrimmedString(required=True, validate=ma.validate.Length(min=1, max=500))
+
+
+class DomainRef(ma.Schema):
+    code = ma.fields.String()
+    label = ma.fields.String()
+
+
+class MemberRef(ma.Schema):
+    id = ma.fields.UUID()
+    name = ma.fields.String()
+
+
+class MemberOut(ma.Schema):
+    """A member, with what a list row shows (domains, contact count, parent)."""
+
+    id = ma.fields.UUID(dump_only=True)
+    name = ma.fields.String()
+    legal_name = ma.fields.String(allow_none=True)
+    category = ma.fields.String(metadata={"enum": CATEGORIES})
+    siren = ma.fields.String(allow_none=True)
+    siret = ma.fields.String(allow_none=True)
+    vat_number = ma.fields.String(allow_none=True)
+    headcount_band = ma.fields.String(allow_none=True)
+    year_founded = ma.fields.Integer(allow_none=True)
+    website = ma.fields.String(allow_none=True)
+    email = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True, metadata={"description": "E.164."})
+    street = ma.fields.String(allow_none=True)
+    postal_code = ma.fields.String(allow_none=True)
+    city = ma.fields.String(allow_none=True)
+    country = ma.fields.String()
+    departement = ma.fields.String(
+        allow_none=True, metadata={"description": "Derived from a French postal code."}
+    )
+    description = ma.fields.String(allow_none=True)
+    parent = ma.fields.Nested(MemberRef, allow_none=True)
+    domains = ma.fields.List(ma.fields.Nested(DomainRef))
+    contacts_count = ma.fields.Integer(
+        metadata={"description": "Contacts with a current affiliation to this member."}
+    )
+    external_id = ma.fields.String(allow_none=True)
+    is_archived = ma.fields.Function(lambda member: member.archived_at is not None)
+    archived_at = AwareDateTime(allow_none=True)
+    archive_reason = ma.fields.String(allow_none=True)
+    created_at = AwareDateTime()
+    updated_at = AwareDateTime()
+
+
+class MemberQuery(ListQuery):
+    """Filters of the member list (archived members are hidden unless asked for)."""
+
+    sort = sort_field("name", "created_at", "updated_at", default="name")
+    q = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=100),
+        metadata={"description": "Search name, legal name, SIREN and city (accents ignored)."},
+    )
+    category = ma.fields.String(validate=ma.validate.OneOf(CATEGORIES))
+    departement = ma.fields.String(validate=ma.validate.OneOf(sorted(DEPARTEMENTS)))
+    domain = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=50), metadata={"description": "A domain code."}
+    )
+    has_siren = ma.fields.Boolean()
+    parent_id = ma.fields.UUID()
+    external_id = ma.fields.String(validate=EXTERNAL_ID)
+    archived = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "`true` lists only archived members (default `false`)."},
+    )
+    include_archived = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "`true` lists archived and active members together."},
+    )
+
+    @ma.validates_schema
+    def check_archive_filters(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("archived") and data.get("include_archived"):
+            raise ma.ValidationError(
+                "Use either archived=true or include_archived=true.", field_name="include_archived"
+            )
+
+    @ma.post_load
+    def archived_none_means_both(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        """The service reads ``archived=None`` as "archived or not"."""
+        if data.pop("include_archived", False):
+            data["archived"] = None
+        return data
+
+
+MemberPage = page_of(MemberOut, "MemberPage")

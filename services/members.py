@@ -1,0 +1,392 @@
+"""Members: the organisations of the cluster.
+
+Rules held here: SIREN and ``external_id`` are unique (constraints back the checks, so two
+concurrent requests cannot both succeed); the SIRET and a French VAT number agree with the
+SIREN; domains come from the active vocabulary; the parent exists and no member is its own
+ancestor; a member with history is archived, and only a member with nothing attached is deleted.
+"""
+
+import uuid
+from collections.abc import Collection, Iterable
+from datetime import date, datetime
+from typing import Any, TypedDict, Unpack
+
+from sqlalchemy import ColumnElement, Select, func, literal, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload, with_expression
+from sqlalchemy.orm.interfaces import ORMOption
+
+from models import Affiliation, Contact, Domain, Member
+from models.types import utcnow
+from services.domains import resolve_domains
+from services.errors import Conflict, InvalidInput, NotFound
+from services.geography import departement_of
+from services.identifiers import identifier_mismatches
+from services.pagination import attribute_key, datetime_key
+from services.text import fold, fold_all
+from services.transactions import check_version, commit
+
+MEMBERS_PATH = "/api/v1/members"
+EXTERNAL_ID_MAX = 100
+
+MEMBER_SORT_KEYS = {
+    "name": attribute_key(Member.sort_name),
+    "created_at": datetime_key(Member.created_at),
+    "updated_at": datetime_key(Member.updated_at),
+}
+
+# Scalar columns a client may write; ``domains`` and ``parent_id`` are handled apart.
+_SCALAR_FIELDS = (
+    "name", "legal_name", "category", "siren", "siret", "vat_number", "headcount_band",
+    "year_founded", "website", "email", "phone", "street", "postal_code", "city", "country",
+    "description", "external_id",
+)  # fmt: skip
+
+
+class MemberFields(TypedDict, total=False):
+    """What a client may set on a member (all already checked for syntax by the schemas)."""
+
+    name: str
+    legal_name: str | None
+    category: str
+    siren: str | None
+    siret: str | None
+    vat_number: str | None
+    headcount_band: str | None
+    year_founded: int | None
+    website: str | None
+    email: str | None
+    phone: str | None
+    street: str | None
+    postal_code: str | None
+    city: str | None
+    country: str
+    description: str | None
+    external_id: str | None
+    parent_id: uuid.UUID | None
+    domains: list[str]
+
+
+def member_href(member_id: uuid.UUID) -> str:
+    """Where a client reads the member (used in conflict bodies that point at a duplicate)."""
+    return f"{MEMBERS_PATH}/{member_id}"
+
+
+def _existing(member: Member | None) -> dict[str, str] | None:
+    if member is None:
+        return None
+    return {"id": str(member.id), "name": member.name, "href": member_href(member.id)}
+
+
+def _duplicate(session: Session, field: str, value: str) -> Conflict:
+    column = Member.siren if field == "siren" else Member.external_id
+    existing = session.scalar(select(Member).where(column == value))
+    label = "SIREN" if field == "siren" else "external_id"
+    return Conflict(
+        f"A member with this {label} already exists.", field=field, existing=_existing(existing)
+    )
+
+
+def _conflicts(session: Session, fields: dict[str, Any]) -> dict[str, Any]:
+    """Constraint name -> Conflict factory, for ``commit``."""
+    return {
+        "uq_members_siren": lambda: _duplicate(session, "siren", fields.get("siren") or ""),
+        "uq_members_external_id": lambda: _duplicate(
+            session, "external_id", fields.get("external_id") or ""
+        ),
+    }
+
+
+def _refuse_duplicates(session: Session, member: Member | None, fields: dict[str, Any]) -> None:
+    """Answer a duplicate SIREN or external_id with a pointer to the member that has it.
+
+    The unique constraints still decide when two requests race; this check only makes the
+    common case cheap and its answer precise.
+    """
+    for field, column in (("siren", Member.siren), ("external_id", Member.external_id)):
+        value = fields.get(field)
+        if not value:
+            continue
+        stmt = select(Member.id).where(column == value)
+        if member is not None:
+            stmt = stmt.where(Member.id != member.id)
+        if session.scalar(stmt) is not None:
+            raise _duplicate(session, field, value)
+
+
+def _contacts_count() -> ColumnElement[int]:
+    """Contacts (not archived) whose affiliation with the member has not ended."""
+    today = literal(date.today(), Affiliation.end_date.type)
+    return (
+        select(func.count(Affiliation.id))
+        .join(Contact, Contact.id == Affiliation.contact_id)
+        .where(
+            Affiliation.member_id == Member.id,
+            Contact.archived_at.is_(None),
+            or_(Affiliation.end_date.is_(None), Affiliation.end_date >= today),
+        )
+        .correlate(Member)
+        .scalar_subquery()
+    )
+
+
+def member_loader_options() -> list[ORMOption]:
+    """Load what a member response embeds in a fixed number of queries, whatever the rows."""
+    return [
+        selectinload(Member.domains),
+        selectinload(Member.parent),
+        with_expression(Member.contacts_count, _contacts_count()),
+    ]
+
+
+def _search_terms(q: str) -> list[str]:
+    return fold(q).split()
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_members(
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    departement: str | None = None,
+    domain: str | None = None,
+    has_siren: bool | None = None,
+    parent_id: uuid.UUID | None = None,
+    external_id: str | None = None,
+    archived: bool | None = False,
+    updated_since: datetime | None = None,
+) -> Select[tuple[Member]]:
+    """Members matching every filter; ``archived=None`` lists archived and active ones.
+
+    ``q`` matches each of its words, folded like ``search_text``, anywhere in the member's name,
+    legal name, SIREN or city, so "societe generale" finds "Société Générale" on both databases.
+    """
+    stmt = select(Member).options(*member_loader_options())
+    if archived is not None:
+        stmt = stmt.where(
+            Member.archived_at.is_not(None) if archived else Member.archived_at.is_(None)
+        )
+    if category is not None:
+        stmt = stmt.where(Member.category == category)
+    if departement is not None:
+        stmt = stmt.where(Member.departement == departement)
+    if domain is not None:
+        stmt = stmt.where(Member.domains.any(Domain.code == domain))
+    if has_siren is not None:
+        stmt = stmt.where(Member.siren.is_not(None) if has_siren else Member.siren.is_(None))
+    if parent_id is not None:
+        stmt = stmt.where(Member.parent_id == parent_id)
+    if external_id is not None:
+        stmt = stmt.where(Member.external_id == external_id)
+    if updated_since is not None:
+        stmt = stmt.where(Member.updated_at >= updated_since)
+    for term in _search_terms(q or ""):
+        stmt = stmt.where(Member.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
+    return stmt
+
+
+def get_member(session: Session, member_id: uuid.UUID) -> Member:
+    """The member with its domains, parent and contact count; ``NotFound`` otherwise."""
+    member = session.scalars(
+        select(Member)
+        .where(Member.id == member_id)
+        .options(*member_loader_options())
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if member is None:
+        raise NotFound("member", member_id)
+    return member
+
+
+def _check_parent(session: Session, member: Member | None, parent_id: uuid.UUID | None) -> None:
+    """The parent must exist and must not be the member itself or one of its descendants."""
+    if parent_id is None:
+        return
+    if session.get(Member, parent_id) is None:
+        raise InvalidInput({"parent_id": [f"No member with id {parent_id}."]})
+    if member is None:
+        return
+    # Walk up from the proposed parent; meeting the member means the change closes a loop.
+    # UNION (not UNION ALL) stops the walk even on an already inconsistent hierarchy.
+    ancestors = (
+        select(Member.id, Member.parent_id)
+        .where(Member.id == parent_id)
+        .cte("ancestors", recursive=True)
+    )
+    ancestors = ancestors.union(
+        select(Member.id, Member.parent_id).join(ancestors, Member.id == ancestors.c.parent_id)
+    )
+    if session.scalar(select(ancestors.c.id).where(ancestors.c.id == member.id)) is not None:
+        raise InvalidInput(
+            {"parent_id": ["A member cannot be its own parent or the parent of its ancestors."]}
+        )
+
+
+def _apply(member: Member, fields: dict[str, Any], domains: list[Domain] | None) -> None:
+    """Copy the fields sent onto the member and recompute what is derived from them."""
+    for name in _SCALAR_FIELDS:
+        if name in fields:
+            setattr(member, name, fields[name])
+    if "parent_id" in fields:
+        member.parent_id = fields["parent_id"]
+    if domains is not None:
+        member.domains = domains
+    if not member.country:
+        member.country = "FR"
+    member.departement = departement_of(member.postal_code) if member.country == "FR" else None
+    member.search_text = fold_all(member.name, member.legal_name, member.siren, member.city)
+    member.sort_name = fold(member.name)
+
+
+def _check_consistency(member: Member) -> None:
+    """Rules on the record as it will be saved, whichever fields this request sent."""
+    errors = identifier_mismatches(
+        siren=member.siren, siret=member.siret, vat_number=member.vat_number
+    )
+    if member.country == "FR" and member.postal_code and member.departement is None:
+        errors["postal_code"] = ["Not a French postal code for a member in France (FR)."]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _prepare(
+    session: Session, member: Member | None, fields: dict[str, Any]
+) -> list[Domain] | None:
+    """Every check that queries, before anything is written (so no autoflush runs midway)."""
+    _refuse_duplicates(session, member, fields)
+    if "parent_id" in fields:
+        _check_parent(session, member, fields["parent_id"])
+    return resolve_domains(session, fields["domains"]) if "domains" in fields else None
+
+
+def create_member(session: Session, **fields: Unpack[MemberFields]) -> Member:
+    """Register a member; SIREN and external_id must be new (409 naming the existing member)."""
+    values = dict(fields)
+    domains = _prepare(session, None, values)
+    member = Member()
+    _apply(member, values, domains or [])
+    _check_consistency(member)
+    session.add(member)
+    commit(session, _conflicts(session, values))
+    return get_member(session, member.id)
+
+
+def update_member(
+    session: Session,
+    *,
+    member_id: uuid.UUID,
+    changes: MemberFields,
+    if_match: Collection[int] | None,
+) -> Member:
+    """Change the fields sent; ``domains``, when sent, replaces the member's domains."""
+    member = get_member(session, member_id)
+    check_version(member.version, if_match)
+    values = dict(changes)
+    domains = _prepare(session, member, values)
+    _apply(member, values, domains)
+    _check_consistency(member)
+    # Bump the version (the ETag) even when only the domains changed, so that every change
+    # goes through the row's optimistic lock.
+    member.updated_at = utcnow()
+    commit(session, _conflicts(session, values))
+    return get_member(session, member.id)
+
+
+def upsert_member_by_external_id(
+    session: Session,
+    *,
+    external_id: str,
+    fields: MemberFields,
+    if_match: Collection[int] | None = None,
+) -> tuple[Member, bool]:
+    """Create the member an importer knows as ``external_id``, or update the fields it sent.
+
+    Returns the member and whether it was created.
+    """
+    if not 1 <= len(external_id) <= EXTERNAL_ID_MAX:
+        raise InvalidInput({"external_id": [f"Use 1 to {EXTERNAL_ID_MAX} characters."]})
+    existing_id = session.scalar(select(Member.id).where(Member.external_id == external_id))
+    values: MemberFields = {**fields, "external_id": external_id}
+    if existing_id is None:
+        return create_member(session, **values), True
+    return update_member(session, member_id=existing_id, changes=values, if_match=if_match), False
+
+
+def _set_archived(
+    session: Session,
+    *,
+    member_id: uuid.UUID,
+    archived: bool,
+    reason: str | None,
+    if_match: Collection[int] | None,
+) -> Member:
+    member = get_member(session, member_id)
+    check_version(member.version, if_match)
+    if archived and member.archived_at is not None:
+        raise Conflict("The member is already archived.", field="archived_at")
+    if not archived and member.archived_at is None:
+        raise Conflict("The member is not archived.", field="archived_at")
+    member.archived_at = utcnow() if archived else None
+    member.archive_reason = reason
+    commit(session)
+    return get_member(session, member.id)
+
+
+def archive_member(
+    session: Session, *, member_id: uuid.UUID, reason: str, if_match: Collection[int] | None
+) -> Member:
+    """Hide a member from lists while keeping its history; 409 if already archived."""
+    return _set_archived(
+        session, member_id=member_id, archived=True, reason=reason, if_match=if_match
+    )
+
+
+def restore_member(
+    session: Session, *, member_id: uuid.UUID, if_match: Collection[int] | None
+) -> Member:
+    """Bring an archived member back into lists; 409 if it is not archived."""
+    return _set_archived(
+        session, member_id=member_id, archived=False, reason=None, if_match=if_match
+    )
+
+
+def _attached_records(session: Session, member_id: uuid.UUID) -> list[str]:
+    attached = []
+    if session.scalar(select(Affiliation.id).where(Affiliation.member_id == member_id).limit(1)):
+        attached.append("contact affiliations")
+    if session.scalar(select(Member.id).where(Member.parent_id == member_id).limit(1)):
+        attached.append("subsidiaries")
+    return attached
+
+
+def delete_member(
+    session: Session, *, member_id: uuid.UUID, if_match: Collection[int] | None
+) -> None:
+    """Delete a member that nothing refers to; one with history must be archived instead."""
+    member = get_member(session, member_id)
+    check_version(member.version, if_match)
+    attached = _attached_records(session, member_id)
+    if attached:
+        raise Conflict(
+            f"The member has {' and '.join(attached)}; archive it instead of deleting it."
+        )
+    session.delete(member)
+    try:
+        commit(session)
+    except IntegrityError as exc:
+        # Another table (or a concurrent request) refers to the member: a foreign key refused.
+        raise Conflict(
+            "Other records refer to the member; archive it instead of deleting it."
+        ) from exc
+
+
+def members_by_ids(session: Session, member_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Member]:
+    """Members by id, loaded for a response (for resources that embed members)."""
+    ids = list(set(member_ids))
+    if not ids:
+        return {}
+    stmt = select(Member).where(Member.id.in_(ids)).options(*member_loader_options())
+    return {member.id: member for member in session.scalars(stmt)}
