@@ -100,59 +100,88 @@ def healthz() -> Response:
     return json_response({"status": "ok"})
 
 
-# --- SQL: the statements mrm's services send (see the module docstring) --------------------
+# --- SQL: the statements mrm's services send (captured with a cursor-execute listener) -----
 
-MEMBER_COLUMNS = """members.id, members.created_at, members.updated_at, members.version,
-members.name, members.legal_name, members.category, members.siren, members.siret,
-members.vat_number, members.headcount_band, members.year_founded, members.website,
-members.email, members.phone, members.street, members.postal_code, members.city,
-members.country, members.departement, members.description, members.parent_id,
-members.external_id, members.archived_at, members.archive_reason"""
+MEMBER_COLUMNS = """members.name, members.legal_name, members.category, members.siren,
+members.siret, members.vat_number, members.headcount_band, members.year_founded,
+members.website, members.email, members.phone, members.street, members.postal_code,
+members.city, members.country, members.departement, members.description, members.parent_id,
+members.external_id, members.archived_at, members.archive_reason, members.search_text,
+members.sort_name, members.id, members.created_at, members.updated_at, members.version"""
 
-CONTACTS_COUNT = """(SELECT count(*) FROM affiliations
- WHERE affiliations.member_id = members.id AND affiliations.end_date IS NULL) AS contacts_count"""
+# services/members.py: contacts not archived whose affiliation has not ended.
+CONTACTS_COUNT = """(SELECT count(affiliations.id) AS count_1
+FROM affiliations JOIN contacts ON contacts.id = affiliations.contact_id
+WHERE affiliations.member_id = members.id AND contacts.archived_at IS NULL
+AND (affiliations.end_date IS NULL OR affiliations.end_date >= %(today)s::DATE))
+AS contacts_count"""
 
-SQL_MEMBER_BY_ID = f"SELECT {MEMBER_COLUMNS}, {CONTACTS_COUNT} FROM members WHERE members.id = %s"
-
-SQL_DOMAINS_OF = """SELECT member_domains.member_id, domains.code, domains.label
-FROM domains JOIN member_domains ON domains.id = member_domains.domain_id
-WHERE member_domains.member_id = ANY(%s) ORDER BY domains.code"""
+SQL_MEMBER_BY_ID = (
+    f"SELECT {CONTACTS_COUNT}, {MEMBER_COLUMNS} FROM members WHERE members.id = %(id)s::UUID"
+)
 
 SQL_MEMBERS_PAGE = (
-    f"SELECT {MEMBER_COLUMNS}, {CONTACTS_COUNT} FROM members "
+    f"SELECT {CONTACTS_COUNT}, {MEMBER_COLUMNS} FROM members "
     "WHERE members.archived_at IS NULL {filters} "
-    "ORDER BY members.sort_name ASC, members.id ASC LIMIT %(limit)s"
+    "ORDER BY members.sort_name ASC, members.id ASC LIMIT %(limit)s::INTEGER"
 )
 
-SQL_INSERT_MEMBER = """INSERT INTO members (id, created_at, updated_at, version, name, legal_name,
-category, siren, siret, vat_number, headcount_band, year_founded, website, email, phone, street,
-postal_code, city, country, departement, description, parent_id, external_id, archived_at,
-archive_reason, search_text, sort_name) VALUES (%(id)s, %(now)s, %(now)s, 1, %(name)s, NULL,
-%(category)s, %(siren)s, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, %(postal_code)s,
-%(city)s, 'FR', %(departement)s, NULL, NULL, NULL, NULL, NULL, %(search_text)s, %(sort_name)s)"""
+# selectinload(Member.domains) and selectinload(Member.parent), as SQLAlchemy sends them.
+SQL_DOMAINS_OF = """SELECT member_domains.member_id, domains.code, domains.label,
+domains.is_active, domains.id, domains.created_at, domains.updated_at, domains.version
+FROM member_domains JOIN domains ON domains.id = member_domains.domain_id
+WHERE member_domains.member_id IN ({ids}) ORDER BY domains.code"""
 
-CONTACT_COLUMNS = """contacts.id, contacts.created_at, contacts.updated_at, contacts.version,
-contacts.first_name, contacts.last_name, contacts.email, contacts.phones,
-contacts.preferred_language, contacts.notes, contacts.external_id, contacts.archived_at"""
+SQL_PARENTS = f"SELECT {MEMBER_COLUMNS} FROM members WHERE members.id IN ({{ids}})"
 
-SQL_CONTACTS_PAGE = (
-    f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE contacts.archived_at IS NULL "
-    "AND contacts.search_text LIKE %(pattern)s "
-    "ORDER BY contacts.sort_name ASC, contacts.id ASC LIMIT %(limit)s"
-)
+SQL_SIREN_TAKEN = "SELECT members.id FROM members WHERE members.siren = %(siren)s::VARCHAR"
+
+SQL_INSERT_MEMBER = """INSERT INTO members (name, legal_name, category, siren, siret,
+vat_number, headcount_band, year_founded, website, email, phone, street, postal_code, city,
+country, departement, description, parent_id, external_id, archived_at, archive_reason,
+search_text, sort_name, id, created_at, updated_at, version) VALUES (%(name)s::VARCHAR, NULL,
+%(category)s::VARCHAR, %(siren)s::VARCHAR, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+%(postal_code)s::VARCHAR, %(city)s::VARCHAR, 'FR', %(departement)s::VARCHAR, NULL, NULL, NULL,
+NULL, NULL, %(search_text)s, %(sort_name)s::VARCHAR, %(id)s::UUID, %(now)s, %(now)s, 1)"""
+
+OUT_FIELDS = (
+    "id", "name", "legal_name", "category", "siren", "siret", "vat_number", "headcount_band",
+    "year_founded", "website", "email", "phone", "street", "postal_code", "city", "country",
+    "departement", "description",
+)  # fmt: skip
 
 
-def _member_out(row: dict[str, Any], domains: list[dict[str, Any]]) -> dict[str, Any]:
-    out = dict(row)
+def _member_out(
+    row: dict[str, Any], domains: list[dict[str, Any]], parent: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The same keys, in the same order, as schemas.members.MemberOut."""
+    out = {name: row[name] for name in OUT_FIELDS}
+    out["parent"] = {"id": parent["id"], "name": parent["name"]} if parent else None
     out["domains"] = domains
+    out["contacts_count"] = row["contacts_count"]
+    out["external_id"] = row["external_id"]
+    out["is_archived"] = row["archived_at"] is not None
+    out["archived_at"] = row["archived_at"]
+    out["archive_reason"] = row["archive_reason"]
+    out["created_at"] = row["created_at"]
+    out["updated_at"] = row["updated_at"]
     return out
 
 
-def _domains_by_member(cursor: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict]]:
-    by_member: dict[uuid.UUID, list[dict]] = {member_id: [] for member_id in ids}
-    for row in cursor.execute(SQL_DOMAINS_OF, (ids,)):
-        by_member[row["member_id"]].append({"code": row["code"], "label": row["label"]})
-    return by_member
+def _in_list(cursor: Any, sql: str, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    placeholders = ", ".join(["%s::UUID"] * len(ids))
+    return cursor.execute(sql.replace("{ids}", placeholders), ids).fetchall()
+
+
+def _members_out(cursor: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Embed domains and parents with the two extra queries mrm's loader options send."""
+    ids = [row["id"] for row in rows]
+    domains: dict[uuid.UUID, list[dict[str, Any]]] = {member_id: [] for member_id in ids}
+    for row in _in_list(cursor, SQL_DOMAINS_OF, ids):
+        domains[row["member_id"]].append({"code": row["code"], "label": row["label"]})
+    parent_ids = list({row["parent_id"] for row in rows if row["parent_id"] is not None})
+    parents = {p["id"]: p for p in _in_list(cursor, SQL_PARENTS, parent_ids)} if parent_ids else {}
+    return [_member_out(row, domains[row["id"]], parents.get(row["parent_id"])) for row in rows]
 
 
 def _cursor_of(sort: str, value: Any, last_id: uuid.UUID) -> str:
@@ -160,16 +189,21 @@ def _cursor_of(sort: str, value: Any, last_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 @app.get("/api/v1/members/<uuid:member_id>")
 def get_member(member_id: uuid.UUID) -> Response:
     if refused := require("members:read"):
         return refused
     with pool().connection() as connection, connection.cursor() as cursor:
-        row = cursor.execute(SQL_MEMBER_BY_ID, (member_id,)).fetchone()
+        params = {"today": date.today(), "id": member_id}
+        row = cursor.execute(SQL_MEMBER_BY_ID, params).fetchone()
         if row is None:
             return problem(404, "No such member.")
-        domains = _domains_by_member(cursor, [member_id])[member_id]
-    return json_response(_member_out(row, domains), headers={"ETag": f'"v{row["version"]}"'})
+        (member,) = _members_out(cursor, [row])
+    return json_response(member, headers={"ETag": f'"v{row["version"]}"'})
 
 
 @app.get("/api/v1/members")
@@ -177,39 +211,39 @@ def list_members() -> Response:
     if refused := require("members:read"):
         return refused
     limit = min(int(request.args.get("limit", 50)), 200)
-    params: dict[str, Any] = {"limit": limit + 1}
+    params: dict[str, Any] = {"today": date.today(), "limit": limit + 1}
     filters = []
-    if "departement" in request.args:
-        filters.append("AND members.departement = %(departement)s")
-        params["departement"] = request.args["departement"]
     if "category" in request.args:
-        filters.append("AND members.category = %(category)s")
+        filters.append("AND members.category = %(category)s::VARCHAR")
         params["category"] = request.args["category"]
-    if request.args.get("q"):
-        filters.append("AND members.search_text LIKE %(pattern)s")
-        params["pattern"] = f"%{fold(request.args['q'])}%"
+    if "departement" in request.args:
+        filters.append("AND members.departement = %(departement)s::VARCHAR")
+        params["departement"] = request.args["departement"]
+    for index, term in enumerate(fold(request.args.get("q", "")).split()):
+        filters.append(f"AND members.search_text LIKE %(term_{index})s::VARCHAR ESCAPE '\\'")
+        params[f"term_{index}"] = _like(term)
     sql = SQL_MEMBERS_PAGE.replace("{filters}", " ".join(filters))
     with pool().connection() as connection, connection.cursor() as cursor:
         rows = cursor.execute(sql, params).fetchall()
-        page, more = rows[:limit], len(rows) > limit
-        domains = _domains_by_member(cursor, [row["id"] for row in page]) if page else {}
-    data = [_member_out(row, domains[row["id"]]) for row in page]
+        data = _members_out(cursor, rows) if rows else []
     next_cursor = None
-    if more:
-        # The sort value is the folded name, fetched with the row in mrm; the id is enough here.
-        next_cursor = _cursor_of("name", page[-1]["name"], page[-1]["id"])
-    return json_response({"data": data, "next_cursor": next_cursor})
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _cursor_of("name", last["sort_name"], last["id"])
+    return json_response({"data": data[:limit], "next_cursor": next_cursor})
 
 
 @app.post("/api/v1/members")
 def create_member() -> Response:
+    """Check the SIREN is free, insert; the response is built from what was inserted."""
     if refused := require("members:write"):
         return refused
     body = request.get_json()
     name = body["name"].strip()
+    now = datetime.now(UTC)
     member = {
         "id": uuid.uuid4(),
-        "now": datetime.now(UTC),
+        "now": now,
         "name": name,
         "category": body["category"],
         "siren": body.get("siren"),
@@ -222,12 +256,28 @@ def create_member() -> Response:
         "sort_name": fold(name),
     }
     with pool().connection() as connection, connection.cursor() as cursor:
+        if member["siren"] and cursor.execute(SQL_SIREN_TAKEN, member).fetchone():
+            return problem(409, "A member with this SIREN already exists.")
         cursor.execute(SQL_INSERT_MEMBER, member)
-    out = {key: value for key, value in member.items() if key not in ("now",)}
-    out.update(created_at=member["now"], updated_at=member["now"], version=1, domains=[])
+    row = {name: None for name in OUT_FIELDS} | member
+    row.update(country="FR", contacts_count=0, external_id=None, archived_at=None)
+    row.update(archive_reason=None, created_at=now, updated_at=now)
     return json_response(
-        out, 201, headers={"Location": f"/api/v1/members/{member['id']}", "ETag": '"v1"'}
+        _member_out(row, [], None),
+        201,
+        headers={"Location": f"/api/v1/members/{member['id']}", "ETag": '"v1"'},
     )
+
+
+CONTACT_COLUMNS = """contacts.id, contacts.created_at, contacts.updated_at, contacts.version,
+contacts.first_name, contacts.last_name, contacts.email, contacts.phones,
+contacts.preferred_language, contacts.notes, contacts.external_id, contacts.archived_at"""
+
+SQL_CONTACTS_PAGE = (
+    f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE contacts.archived_at IS NULL "
+    "AND contacts.search_text LIKE %(pattern)s "
+    "ORDER BY contacts.sort_name ASC, contacts.id ASC LIMIT %(limit)s"
+)
 
 
 @app.get("/api/v1/contacts")

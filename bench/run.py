@@ -54,6 +54,10 @@ class Scenario:
     connections: int | None = None  # None: --connections
 
 
+# Scenarios whose ceiling answer is compared with mrm's before measuring.
+PARITY_CHECKED = frozenset({"get_member", "list_members_filter", "list_members_q"})
+
+
 @dataclass
 class BenchData:
     member_ids: list[str]
@@ -161,6 +165,28 @@ def fetch_token(base_url: str) -> str:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())["access_token"]
+
+
+def _get_json(url: str, token: str) -> Any:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def check_parity(mrm: Server, ceiling: Server, data: BenchData, token: str) -> list[str]:
+    """The ceiling must answer what mrm answers: same JSON for the same GETs."""
+    paths = [_member_paths(data)[0], *_list_filter_paths(data)[:2], *_list_q_paths(data)[:2]]
+    if "list_contacts_q" in PARITY_CHECKED:
+        paths += _contacts_q_paths(data)[:2]
+    differences = []
+    for path in paths:
+        ours, bare = (
+            _get_json(mrm.base_url + path, token),
+            _get_json(ceiling.base_url + path, token),
+        )
+        if ours != bare:
+            differences.append(path)
+    return differences
 
 
 def _summary(results: list[WrkResult]) -> dict[str, Any]:
@@ -363,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear pr
         ceiling = start_gunicorn("ceiling", "bench.ceiling:app", common_env, work_dir)
         args.mrm_url_for_tokens = mrm.base_url
         run_ids = RunIds()
+        differences = check_parity(mrm, ceiling, data, fetch_token(mrm.base_url))
+        if differences:
+            raise RuntimeError(f"the ceiling answers differently from mrm on {differences}")
         print(f"mrm on {mrm.base_url}, ceiling on {ceiling.base_url}; logs in {work_dir}")
         for scenario in wanted:  # warm-up: imports, pools, caches, PostgreSQL buffers
             for server in (mrm, ceiling) if scenario.on_ceiling else (mrm,):
