@@ -113,6 +113,7 @@ def run_wrk(
         token or "-",
         str(data_file),
         str(run_id),
+        str(threads),
     ]
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=duration + 60, check=False

@@ -256,7 +256,8 @@ def markdown_table(report: dict[str, Any]) -> str:
         f"threads={settings['threads']}; wrk -t{settings['wrk_threads']} "
         f"-c{settings['connections']} -d{settings['duration']}s x {settings['rounds']} rounds "
         f"(client and servers share the cores); scale {settings['scale']} "
-        f"({settings['members']} members).\n"
+        f"({settings['members']} members). Load average {report['loadavg']['start']} at start, "
+        f"{report['loadavg']['end']} at end (other processes on the machine skew the numbers).\n"
     )
     return text
 
@@ -275,6 +276,14 @@ def _measure(
         threads=args.threads,
         connections=scenario.connections or args.connections,
     )
+
+
+def _loadavg() -> str:
+    """Other work on the machine skews the numbers; the report says how busy it was."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def _memory(server: Server) -> dict[str, int]:
@@ -393,17 +402,23 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear pr
         if differences:
             raise RuntimeError(f"the ceiling answers differently from mrm on {differences}")
         print(f"mrm on {mrm.base_url}, ceiling on {ceiling.base_url}; logs in {work_dir}")
-        for scenario in wanted:  # warm-up: imports, pools, caches, PostgreSQL buffers
+        # Logins allocate argon2's 64 MiB per hash: they run last, after the memory samples,
+        # so that the allocator's high-water mark does not hide (or fake) a leak.
+        regular = [s for s in wanted if s.mode != "token"]
+        logins = [s for s in wanted if s.mode == "token"]
+        for scenario in regular:  # warm-up: imports, pools, caches, PostgreSQL buffers
             for server in (mrm, ceiling) if scenario.on_ceiling else (mrm,):
                 run_wrk(server.base_url, mode=scenario.mode, token=fetch_token(mrm.base_url),
                         data_file=data_files[scenario.name], run_id=run_ids.next(),
                         duration=args.warmup, threads=args.threads,
                         connections=scenario.connections or args.connections)  # fmt: skip
         memory_start = _memory(mrm)
+        loadavg_start = _loadavg()
 
         scenarios: dict[str, Any] = {}
         failures: list[str] = []
-        for scenario in wanted:
+
+        def measure(scenario: Scenario) -> None:
             runs: dict[str, list[WrkResult]] = {"mrm": [], "ceiling": []}
             for round_number in range(args.rounds):
                 for server in (mrm, ceiling) if scenario.on_ceiling else (mrm,):
@@ -426,6 +441,9 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear pr
                 )
             scenarios[scenario.name] = entry
 
+        for scenario in regular:
+            measure(scenario)
+
         latency: dict[str, Any] = {}
         if args.latency_duration > 0:
             for name in ("get_member", "list_members_filter"):
@@ -447,6 +465,9 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear pr
 
         soak_samples = soak(mrm, data_files, args.soak, args, run_ids) if args.soak else []
         memory_end = _memory(mrm)
+        loadavg_end = _loadavg()
+        for scenario in logins:
+            measure(scenario)
         start_total, end_total = sum(memory_start.values()), sum(memory_end.values())
         report = {
             "timestamp": stamp,
@@ -478,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear pr
                 "soak_samples": soak_samples,
             },
             "failures": failures,
+            "loadavg": {"start": loadavg_start, "end": loadavg_end},
         }
     finally:
         mrm.stop()

@@ -1,6 +1,6 @@
 -- wrk script shared by every scenario (see bench/loadgen.py).
 --
--- Arguments after "--": mode, token, data file, run id.
+-- Arguments after "--": mode, token, data file, run id, number of wrk threads.
 --   mode "get":    GET a random line of the data file (a path with its query string)
 --   mode "create": POST to the path on the data file's first line the body template of its second
 --                  line, with every __SIREN__ replaced by a unique valid SIREN
@@ -46,6 +46,8 @@ function init(args)
   token = args[2]
   lines = read_lines(args[3])
   run_id = tonumber(args[4] or "0")
+  -- setup() ran in the main Lua state: this thread's state only knows what it was given.
+  stride = tonumber(args[5] or "1")
   non2xx = 0
   statuses = {}
   counter = 0
@@ -64,7 +66,7 @@ function request()
   elseif mode == "create" then
     -- SIRENs of generated data start with 1-4; created ones with 5-8: 500 + run id (3 digits)
     -- + a 5-digit sequence unique to this thread, so no request of any run repeats a SIREN.
-    local sequence = index + counter * thread_count
+    local sequence = index + counter * stride
     counter = counter + 1
     local payload = string.format("%03d%05d", 500 + run_id, sequence % 100000)
     local siren = payload .. luhn_digit(payload)
