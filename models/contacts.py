@@ -51,6 +51,10 @@ class Contact(RecordMixin, Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     sort_name: Mapped[str] = mapped_column(SORT_STRING, default="")
 
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
     affiliations: Mapped[list["Affiliation"]] = relationship(
         back_populates="contact",
         cascade="all, delete-orphan",

@@ -101,6 +101,11 @@ class Member(RecordMixin, Base):
     domains: Mapped[list[Domain]] = relationship(
         secondary=member_domains, order_by=Domain.code, lazy="raise_on_sql"
     )
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
     # Number of contacts with an active affiliation; loaded with ``with_expression`` by the
     # member services (None when a query did not ask for it).
     contacts_count: Mapped[int | None] = query_expression()

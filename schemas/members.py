@@ -163,7 +163,7 @@ class MemberOut(ma.Schema):
         metadata={"description": "Contacts with a current affiliation to this member."}
     )
     external_id = ma.fields.String(allow_none=True)
-    is_archived = ma.fields.Function(lambda member: member.archived_at is not None)
+    is_archived = ma.fields.Boolean()
     archived_at = AwareDateTime(allow_none=True)
     archive_reason = ma.fields.String(allow_none=True)
     created_at = AwareDateTime()

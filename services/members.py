@@ -241,12 +241,17 @@ def _apply(member: Member, fields: dict[str, Any], domains: list[Domain] | None)
     member.sort_name = fold(member.name)
 
 
-def _check_consistency(member: Member) -> None:
+def _check_consistency(member: Member | None, fields: dict[str, Any]) -> None:
     """Rules on the record as it will be saved, whichever fields this request sent."""
+
+    def final(name: str) -> Any:
+        return fields[name] if name in fields else getattr(member, name, None)
+
     errors = identifier_mismatches(
-        siren=member.siren, siret=member.siret, vat_number=member.vat_number
+        siren=final("siren"), siret=final("siret"), vat_number=final("vat_number")
     )
-    if member.country == "FR" and member.postal_code and member.departement is None:
+    postal_code = final("postal_code")
+    if (final("country") or "FR") == "FR" and postal_code and not departement_of(postal_code):
         errors["postal_code"] = ["Not a French postal code for a member in France (FR)."]
     if errors:
         raise InvalidInput(errors)
@@ -255,7 +260,9 @@ def _check_consistency(member: Member) -> None:
 def _prepare(
     session: Session, member: Member | None, fields: dict[str, Any]
 ) -> list[Domain] | None:
-    """Every check that queries, before anything is written (so no autoflush runs midway)."""
+    """Every check, before the member is touched: a refused request leaves the session clean
+    (and no autoflush runs midway)."""
+    _check_consistency(member, fields)
     _refuse_duplicates(session, member, fields)
     if "parent_id" in fields:
         _check_parent(session, member, fields["parent_id"])
@@ -268,7 +275,6 @@ def create_member(session: Session, **fields: Unpack[MemberFields]) -> Member:
     domains = _prepare(session, None, values)
     member = Member()
     _apply(member, values, domains or [])
-    _check_consistency(member)
     session.add(member)
     commit(session, _conflicts(session, values))
     return get_member(session, member.id)
@@ -287,7 +293,6 @@ def update_member(
     values = dict(changes)
     domains = _prepare(session, member, values)
     _apply(member, values, domains)
-    _check_consistency(member)
     # Bump the version (the ETag) even when only the domains changed, so that every change
     # goes through the row's optimistic lock.
     member.updated_at = utcnow()

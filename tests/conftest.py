@@ -111,15 +111,25 @@ def viewer_headers(client: FlaskClient, session: Session) -> dict[str, str]:
 def committing_app(app: Flask, backend: str) -> Iterator[Flask]:
     """The app with real commits, for tests of concurrent transactions (PostgreSQL only).
 
-    Every table is emptied afterwards so that later tests start from a clean database.
+    Every table is emptied afterwards (seeded rows restored) so that later tests start from
+    the database as migrated.
     """
     if backend != "postgresql":
         pytest.skip("concurrency is enforced and tested on PostgreSQL")
-    yield app
     engine = db.state(app).engine
+    # Rows the migrations seeded (the domain vocabulary...) are put back after the purge.
+    with engine.connect() as connection:
+        seeded = {
+            table: [dict(row) for row in connection.execute(table.select()).mappings()]
+            for table in Base.metadata.sorted_tables
+        }
+    yield app
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+        for table, rows in seeded.items():
+            if rows:
+                connection.execute(table.insert(), rows)
 
 
 @pytest.fixture
