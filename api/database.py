@@ -41,12 +41,16 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
 
 
 def build_engine(settings: Settings) -> Engine:
-    """An engine for the configured database; it connects lazily, so it is safe before a fork."""
+    """An engine for the configured database; it connects lazily, so it is safe before a fork.
+
+    ``hide_parameters``: a database error's text would otherwise carry the statement's values
+    (a contact's name, e-mail, phone) into the logs that record unexpected errors.
+    """
     url = settings.database_url
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and ":memory:" not in url:
             settings.instance_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         event.listen(engine, "begin", _begin_sqlite_transaction)
         return engine
@@ -56,6 +60,7 @@ def build_engine(settings: Settings) -> Engine:
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
         pool_recycle=1800,
+        hide_parameters=True,
     )
 
 

@@ -8,12 +8,14 @@ transaction that is rolled back afterwards; the app's sessions join it with
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.test import TestResponse
 
 from api import create_app
 from api.config import Settings
@@ -65,7 +67,8 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
-    """A session inside the test's outer transaction, shared with the requests of the test."""
+    """A session inside the test's outer transaction; each request of the test opens another
+    on the same connection, so all see one another's writes and the rollback undoes them."""
     state = db.state(app)
     connection = state.engine.connect()
     outer = connection.begin()
@@ -87,9 +90,26 @@ def session(app: Flask) -> Iterator[Session]:
         connection.close()
 
 
+class RequestScopedClient(FlaskClient):
+    """A test client whose every request gets its own database session, as in production.
+
+    Requests reuse the test's app context (and its ``g``), so without this they would share
+    one session: its identity map would hide reloads, and what a failed request left pending
+    would be flushed by the next one.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            request_session = g.pop("db_session", None)
+            if request_session is not None:
+                request_session.close()
+
+
 @pytest.fixture
 def client(app: Flask, session: Session) -> FlaskClient:
-    return app.test_client()
+    return RequestScopedClient(app, app.response_class, use_cookies=True)
 
 
 @pytest.fixture

@@ -1,0 +1,297 @@
+"""Contacts (people), their affiliations with members, and each member's contacts.
+
+Contacts are personal data: no view logs a body, and the access log records only the path,
+which holds ids and never names or e-mails.
+"""
+
+import uuid
+from functools import partial
+from typing import Any
+
+from flask import url_for
+from flask.views import MethodView
+
+from api.blueprint import Blueprint
+from api.etag import etag_for, if_match_versions
+from api.extensions import db
+from api.pagination import paginate
+from models import Affiliation, Contact
+from schemas.affiliations import (
+    AffiliationCreate,
+    AffiliationOut,
+    AffiliationPage,
+    AffiliationPatch,
+    AffiliationQuery,
+)
+from schemas.contacts import (
+    ContactArchive,
+    ContactCreate,
+    ContactOut,
+    ContactPage,
+    ContactPatch,
+    ContactQuery,
+    ContactUpsert,
+    MemberContactPage,
+    MemberContactQuery,
+)
+from services.affiliations import (
+    AFFILIATION_SORT_KEYS,
+    create_affiliation,
+    delete_affiliation,
+    get_affiliation,
+    list_affiliations,
+    update_affiliation,
+)
+from services.contacts import (
+    CONTACT_SORT_KEYS,
+    archive_contact,
+    create_contact,
+    erase_contact,
+    get_contact,
+    list_contacts,
+    list_member_contacts,
+    restore_contact,
+    update_contact,
+    upsert_contact,
+)
+
+blp = Blueprint(
+    "contacts",
+    __name__,
+    url_prefix="/api/v1",
+    description="People the cluster deals with, and their affiliations with members.",
+)
+
+Headers = dict[str, str]
+
+
+def _contact(contact: Contact) -> tuple[Contact, Headers]:
+    return contact, {"ETag": etag_for(contact.version)}
+
+
+def _contact_location(contact: Contact) -> str:
+    return url_for("contacts.ContactById", contact_id=contact.id)
+
+
+def _affiliation(affiliation: Affiliation) -> tuple[Affiliation, Headers]:
+    return affiliation, {"ETag": etag_for(affiliation.version)}
+
+
+@blp.route("/contacts")
+class Contacts(MethodView):
+    @blp.auth("contacts:read")
+    @blp.arguments(ContactQuery, location="query", as_kwargs=True)
+    @blp.response(200, ContactPage)
+    def get(self, **query: Any) -> tuple[dict[str, Any], Headers]:
+        """List contacts
+
+        `q` searches first name, last name and e-mail, ignoring case and accents (every word
+        must appear). `member_id` and `role` select contacts by their affiliations (both given:
+        the same affiliation). Archived contacts are left out unless `archived=true` or
+        `include_archived=true`. Each contact embeds its affiliations.
+        """
+        return paginate(db.session, list_contacts, query, CONTACT_SORT_KEYS, Contact.id)
+
+    @blp.auth("contacts:write")
+    @blp.arguments(ContactCreate)
+    @blp.response(201, ContactOut)
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body: dict[str, Any]) -> tuple[Contact, Headers]:
+        """Create a contact
+
+        The e-mail is unique among active contacts (ignoring case) and `external_id` among all;
+        a duplicate is a 409 whose `existing` gives only the other contact's id and URL.
+        """
+        contact, headers = _contact(create_contact(db.session, **body))
+        return contact, {**headers, "Location": _contact_location(contact)}
+
+
+@blp.route("/contacts/by-external-id/<path:external_id>")
+class ContactByExternalId(MethodView):
+    @blp.auth("contacts:write")
+    @blp.if_match
+    @blp.arguments(ContactUpsert)
+    @blp.response(200, ContactOut)
+    @blp.alt_response(201, schema=ContactOut, description="The contact was created.")
+    @blp.alt_response(409, response="CONFLICT")
+    def put(self, body: dict[str, Any], external_id: str) -> tuple[Contact, int, Headers]:
+        """Create or replace a contact by its external id
+
+        For importers: 201 when the contact is new, 200 when it replaced the one with this
+        `external_id` (fields left out take their defaults). Affiliations are not touched.
+        """
+        contact, created = upsert_contact(
+            db.session, external_id=external_id, values=body, if_match=if_match_versions()
+        )
+        _, headers = _contact(contact)
+        if created:
+            return contact, 201, {**headers, "Location": _contact_location(contact)}
+        return contact, 200, headers
+
+
+@blp.route("/contacts/<uuid:contact_id>")
+class ContactById(MethodView):
+    @blp.auth("contacts:read")
+    @blp.response(200, ContactOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, contact_id: uuid.UUID) -> tuple[Contact, Headers]:
+        """Get a contact"""
+        return _contact(get_contact(db.session, contact_id))
+
+    @blp.auth("contacts:write")
+    @blp.if_match
+    @blp.arguments(ContactPatch)
+    @blp.response(200, ContactOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def patch(self, body: dict[str, Any], contact_id: uuid.UUID) -> tuple[Contact, Headers]:
+        """Update a contact"""
+        contact = update_contact(
+            db.session, contact_id=contact_id, changes=body, if_match=if_match_versions()
+        )
+        return _contact(contact)
+
+    @blp.auth("contacts:write")
+    @blp.if_match
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, contact_id: uuid.UUID) -> None:
+        """Erase a contact (GDPR)
+
+        Deletes the person and their affiliations for good: this is the right to erasure, so
+        nothing of the contact is kept. To stop using a contact while keeping the record (the
+        person left, the e-mail is reused), archive it instead.
+        """
+        erase_contact(db.session, contact_id=contact_id, if_match=if_match_versions())
+
+
+@blp.route("/contacts/<uuid:contact_id>/archive")
+class ContactArchiving(MethodView):
+    @blp.auth("contacts:write")
+    @blp.if_match
+    @blp.arguments(ContactArchive)
+    @blp.response(200, ContactOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body: dict[str, Any], contact_id: uuid.UUID) -> tuple[Contact, Headers]:
+        """Archive a contact
+
+        The contact is kept but left out of lists, and its e-mail may be given to another
+        contact.
+        """
+        contact = archive_contact(
+            db.session, contact_id=contact_id, reason=body["reason"], if_match=if_match_versions()
+        )
+        return _contact(contact)
+
+
+@blp.route("/contacts/<uuid:contact_id>/restore")
+class ContactRestoring(MethodView):
+    @blp.auth("contacts:write")
+    @blp.if_match
+    @blp.response(200, ContactOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, contact_id: uuid.UUID) -> tuple[Contact, Headers]:
+        """Restore an archived contact
+
+        Refused (409) when an active contact has taken its e-mail address meanwhile.
+        """
+        contact = restore_contact(db.session, contact_id=contact_id, if_match=if_match_versions())
+        return _contact(contact)
+
+
+@blp.route("/contacts/<uuid:contact_id>/affiliations")
+class Affiliations(MethodView):
+    @blp.auth("contacts:read")
+    @blp.arguments(AffiliationQuery, location="query", as_kwargs=True)
+    @blp.response(200, AffiliationPage)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, contact_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
+        """List a contact's affiliations"""
+        lister = partial(list_affiliations, db.session, contact_id=contact_id)
+        return paginate(db.session, lister, query, AFFILIATION_SORT_KEYS, Affiliation.id)
+
+    @blp.auth("contacts:write")
+    @blp.arguments(AffiliationCreate)
+    @blp.response(201, AffiliationOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body: dict[str, Any], contact_id: uuid.UUID) -> tuple[Affiliation, Headers]:
+        """Affiliate a contact with a member
+
+        The member must exist and not be archived (422 on `member_id`); a contact has one
+        affiliation per member (409). A new primary affiliation demotes the previous one.
+        """
+        affiliation = create_affiliation(db.session, contact_id=contact_id, **body)
+        location = url_for(
+            "contacts.AffiliationById", contact_id=contact_id, affiliation_id=affiliation.id
+        )
+        _, headers = _affiliation(affiliation)
+        return affiliation, {**headers, "Location": location}
+
+
+@blp.route("/contacts/<uuid:contact_id>/affiliations/<uuid:affiliation_id>")
+class AffiliationById(MethodView):
+    @blp.auth("contacts:read")
+    @blp.response(200, AffiliationOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, contact_id: uuid.UUID, affiliation_id: uuid.UUID) -> tuple[Affiliation, Headers]:
+        """Get an affiliation"""
+        return _affiliation(
+            get_affiliation(db.session, contact_id=contact_id, affiliation_id=affiliation_id)
+        )
+
+    @blp.auth("contacts:write")
+    @blp.if_match
+    @blp.arguments(AffiliationPatch)
+    @blp.response(200, AffiliationOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def patch(
+        self, body: dict[str, Any], contact_id: uuid.UUID, affiliation_id: uuid.UUID
+    ) -> tuple[Affiliation, Headers]:
+        """Update an affiliation
+
+        `is_primary: true` demotes the contact's previous primary affiliation in the same
+        transaction.
+        """
+        affiliation = update_affiliation(
+            db.session,
+            contact_id=contact_id,
+            affiliation_id=affiliation_id,
+            changes=body,
+            if_match=if_match_versions(),
+        )
+        return _affiliation(affiliation)
+
+    @blp.auth("contacts:write")
+    @blp.if_match
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, contact_id: uuid.UUID, affiliation_id: uuid.UUID) -> None:
+        """Delete an affiliation
+
+        For an affiliation recorded by mistake; when a contact leaves a member, set `end_date`.
+        """
+        delete_affiliation(
+            db.session,
+            contact_id=contact_id,
+            affiliation_id=affiliation_id,
+            if_match=if_match_versions(),
+        )
+
+
+@blp.route("/members/<uuid:member_id>/contacts")
+class MemberContacts(MethodView):
+    @blp.auth("contacts:read")
+    @blp.arguments(MemberContactQuery, location="query", as_kwargs=True)
+    @blp.response(200, MemberContactPage)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, member_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
+        """List a member's contacts
+
+        Each contact comes with its affiliation to this member. Same search and filters as the
+        contact list.
+        """
+        lister = partial(list_member_contacts, db.session, member_id=member_id)
+        return paginate(db.session, lister, query, CONTACT_SORT_KEYS, Contact.id)
