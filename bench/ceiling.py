@@ -269,15 +269,38 @@ def create_member() -> Response:
     )
 
 
-CONTACT_COLUMNS = """contacts.id, contacts.created_at, contacts.updated_at, contacts.version,
-contacts.first_name, contacts.last_name, contacts.email, contacts.phones,
-contacts.preferred_language, contacts.notes, contacts.external_id, contacts.archived_at"""
+CONTACT_COLUMNS = """contacts.first_name, contacts.last_name, contacts.email, contacts.phones,
+contacts.preferred_language, contacts.notes, contacts.external_id, contacts.archived_at,
+contacts.archive_reason, contacts.search_text, contacts.sort_name, contacts.id,
+contacts.created_at, contacts.updated_at, contacts.version"""
 
 SQL_CONTACTS_PAGE = (
-    f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE contacts.archived_at IS NULL "
-    "AND contacts.search_text LIKE %(pattern)s "
-    "ORDER BY contacts.sort_name ASC, contacts.id ASC LIMIT %(limit)s"
+    f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE contacts.archived_at IS NULL {{filters}} "
+    "ORDER BY contacts.sort_name ASC, contacts.id ASC LIMIT %(limit)s::INTEGER"
 )
+
+# services/contacts.py loads each contact's affiliations, then the members they point at.
+SQL_AFFILIATIONS_OF = """SELECT affiliations.contact_id, affiliations.member_id,
+affiliations.job_title, affiliations.roles, affiliations.start_date, affiliations.end_date,
+affiliations.is_primary, affiliations.id, affiliations.created_at, affiliations.updated_at,
+affiliations.version FROM affiliations WHERE affiliations.contact_id IN ({ids})"""
+
+SQL_MEMBERS_OF = f"SELECT {MEMBER_COLUMNS} FROM members WHERE members.id IN ({{ids}})"
+
+CONTACT_FIELDS = (
+    "id", "first_name", "last_name", "email", "phones", "preferred_language", "notes",
+    "external_id",
+)  # fmt: skip
+AFFILIATION_FIELDS = ("job_title", "roles", "start_date", "end_date", "is_primary")
+
+
+def _affiliation_out(row: dict[str, Any], member: dict[str, Any]) -> dict[str, Any]:
+    out = {"id": row["id"], "contact_id": row["contact_id"], "member_id": row["member_id"]}
+    out["member"] = {"id": member["id"], "name": member["name"]}
+    out.update({name: row[name] for name in AFFILIATION_FIELDS})
+    out["created_at"] = row["created_at"]
+    out["updated_at"] = row["updated_at"]
+    return out
 
 
 @app.get("/api/v1/contacts")
@@ -285,9 +308,37 @@ def list_contacts() -> Response:
     if refused := require("contacts:read"):
         return refused
     limit = min(int(request.args.get("limit", 50)), 200)
-    params = {"limit": limit + 1, "pattern": f"%{fold(request.args.get('q', ''))}%"}
+    params: dict[str, Any] = {"limit": limit + 1}
+    filters = []
+    for index, term in enumerate(fold(request.args.get("q", "")).split()):
+        filters.append(f"AND contacts.search_text LIKE %(term_{index})s::VARCHAR ESCAPE '\\'")
+        params[f"term_{index}"] = _like(term)
+    sql = SQL_CONTACTS_PAGE.replace("{filters}", " ".join(filters))
     with pool().connection() as connection, connection.cursor() as cursor:
-        rows = cursor.execute(SQL_CONTACTS_PAGE, params).fetchall()
-    page, more = rows[:limit], len(rows) > limit
-    next_cursor = _cursor_of("name", page[-1]["last_name"], page[-1]["id"]) if more else None
-    return json_response({"data": page, "next_cursor": next_cursor})
+        rows = cursor.execute(sql, params).fetchall()
+        affiliations = (
+            _in_list(cursor, SQL_AFFILIATIONS_OF, [r["id"] for r in rows]) if rows else []
+        )
+        member_ids = list(dict.fromkeys(a["member_id"] for a in affiliations))
+        members = (
+            {m["id"]: m for m in _in_list(cursor, SQL_MEMBERS_OF, member_ids)} if member_ids else {}
+        )
+    by_contact: dict[uuid.UUID, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
+    for affiliation in affiliations:
+        member = members[affiliation["member_id"]]
+        by_contact[affiliation["contact_id"]].append(_affiliation_out(affiliation, member))
+    data = []
+    for row in rows[:limit]:
+        out = {name: row[name] for name in CONTACT_FIELDS}
+        out["is_archived"] = row["archived_at"] is not None
+        out["archived_at"] = row["archived_at"]
+        out["archive_reason"] = row["archive_reason"]
+        out["affiliations"] = by_contact[row["id"]]
+        out["created_at"] = row["created_at"]
+        out["updated_at"] = row["updated_at"]
+        data.append(out)
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _cursor_of("last_name", last["sort_name"], last["id"])
+    return json_response({"data": data, "next_cursor": next_cursor})

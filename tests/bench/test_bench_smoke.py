@@ -2,14 +2,17 @@
 
 import pytest
 
-pytest.importorskip("faker", reason="the benchmark needs the bench extra: pip install -e '.[bench]'")
+pytest.importorskip(
+    "faker", reason="the benchmark needs the bench extra: pip install -e '.[bench]'"
+)
 pytest.importorskip("pyinstrument", reason="the benchmark needs the bench extra")
+
+from stdnum.fr import siren, siret  # noqa: E402
 
 from bench.generate import create_bench_users, generate, valid_siren, valid_siret  # noqa: E402
 from bench.loadgen import parse_wrk_output  # noqa: E402
 from bench.profile import run_profile  # noqa: E402
 from bench.run import SCENARIOS  # noqa: E402
-from stdnum.fr import siren, siret  # noqa: E402
 
 
 def test_generator_and_in_process_profile_produce_results(app, client, session, tmp_path):
@@ -53,7 +56,7 @@ def test_identifiers_are_valid():
 
 def test_wrk_output_is_parsed():
     output = (
-        "Running 1s test\nWRK_JSON {\"requests\": 10, \"duration_us\": 2000000, \"bytes\": 5, "
+        'Running 1s test\nWRK_JSON {"requests": 10, "duration_us": 2000000, "bytes": 5, '
         '"non2xx": 1, "errors": {"connect": 0, "read": 2, "write": 0, "status": 1, '
         '"timeout": 0}, "latency_us": {"p50": 1500, "p90": 2000, "p99": 3000, "max": 4000, '
         '"mean": 1600.0}}\n'
