@@ -155,7 +155,15 @@ def bench_data_from(session: Any) -> BenchData:
             .limit(20)
         )
     )
-    return BenchData(member_ids=ids, contact_terms=names or ["martin"])
+    sirens = list(
+        session.scalars(
+            select(Member.siren)
+            .where(Member.siren.is_not(None), Member.archived_at.is_(None))
+            .order_by(Member.id)
+            .limit(3)
+        )
+    )
+    return BenchData(member_ids=ids, contact_terms=names or ["martin"], rare_member_terms=sirens)
 
 
 def log_in_headers(client: FlaskClient) -> dict[str, str]:

@@ -24,7 +24,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,9 @@ PARITY_CHECKED = frozenset(
 class BenchData:
     member_ids: list[str]
     contact_terms: list[str]
+    # Rare terms (a SIREN matches one member): without an index that fits the search, finding
+    # them scans the whole table, so they show whether search latency grows with the data.
+    rare_member_terms: list[str] = field(default_factory=list)
 
 
 def _member_paths(data: BenchData) -> list[str]:
@@ -76,8 +79,9 @@ def _list_filter_paths(_data: BenchData) -> list[str]:
     return paths
 
 
-def _list_q_paths(_data: BenchData) -> list[str]:
-    return [f"/api/v1/members?limit=50&q={quote(term)}" for term in MEMBER_TERMS]
+def _list_q_paths(data: BenchData) -> list[str]:
+    terms = [*MEMBER_TERMS, *data.rare_member_terms]
+    return [f"/api/v1/members?limit=50&q={quote(term)}" for term in terms]
 
 
 def _contacts_q_paths(data: BenchData) -> list[str]:
@@ -149,9 +153,21 @@ def load_bench_data(url: str) -> tuple[BenchData, str]:
                 )
             )
         ]
+        sirens = [
+            row[0]
+            for row in connection.execute(
+                text("SELECT siren FROM members WHERE siren IS NOT NULL AND archived_at IS NULL "
+                     "ORDER BY id LIMIT 3")
+            )
+        ]  # fmt: skip
         version = connection.scalar(text("SHOW server_version"))
     engine.dispose()
-    return BenchData(member_ids=ids, contact_terms=names + list(CONTACT_TERMS_EXTRA)), version
+    data = BenchData(
+        member_ids=ids,
+        contact_terms=names + list(CONTACT_TERMS_EXTRA),
+        rare_member_terms=sirens,
+    )
+    return data, version
 
 
 def fetch_token(base_url: str) -> str:
@@ -267,6 +283,12 @@ def markdown_table(report: dict[str, Any]) -> str:
 def _measure(
     server: Server, scenario: Scenario, data_file: Path, run_id: int, args: argparse.Namespace
 ) -> WrkResult:
+    for each in (server, *args.servers):
+        if each.process.poll() is not None:
+            raise RuntimeError(
+                f"{each.name} exited with {each.process.returncode} (killed from outside?); "
+                f"see {each.log_path}"
+            )
     token = fetch_token(args.mrm_url_for_tokens)
     return run_wrk(
         server.base_url,
@@ -399,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear pr
     try:
         ceiling = start_gunicorn("ceiling", "bench.ceiling:app", common_env, work_dir)
         args.mrm_url_for_tokens = mrm.base_url
+        args.servers = (mrm, ceiling)
         run_ids = RunIds()
         differences = check_parity(mrm, ceiling, data, fetch_token(mrm.base_url))
         if differences:
