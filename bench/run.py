@@ -90,7 +90,7 @@ def _contacts_q_paths(data: BenchData) -> list[str]:
 
 def _create_lines(_data: BenchData) -> list[str]:
     body = {
-        "name": "Bench Créa __SIREN__",
+        "name": CREATED_NAME_PREFIX + "__SIREN__",
         "category": "sme",
         "siren": "__SIREN__",
         "postal_code": "75011",
@@ -130,6 +130,26 @@ def ensure_database(url: str) -> None:
         if not exists:
             connection.execute(text(f'CREATE DATABASE "{target.database}"'))
     admin.dispose()
+
+
+CREATED_NAME_PREFIX = "Bench Créa "
+
+
+def remove_created_members(url: str) -> int:
+    """Delete the members the create scenario added, so every run starts from the same data."""
+    from sqlalchemy import create_engine, text  # noqa: PLC0415
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        removed = connection.execute(
+            text("DELETE FROM members WHERE external_id IS NULL AND name LIKE :prefix"),
+            {"prefix": CREATED_NAME_PREFIX + "%"},
+        ).rowcount
+    if removed:  # dead rows would slow the index scans of the next run
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE members"))
+    engine.dispose()
+    return removed
 
 
 def load_bench_data(url: str) -> tuple[BenchData, str]:
@@ -391,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear pr
             "seconds": round(loaded.seconds, 2), "rows_per_second": round(loaded.rows_per_second),
         }  # fmt: skip
         print(f"  loaded in {loaded.seconds:.1f} s ({loaded.rows_per_second:,.0f} rows/s)")
+    remove_created_members(args.database_url)
     data, pg_version = load_bench_data(args.database_url)
     random.Random(1).shuffle(data.member_ids)
 
@@ -530,6 +551,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear pr
         mrm.stop()
         if ceiling is not None:
             ceiling.stop()
+        remove_created_members(args.database_url)
 
     table = markdown_table(report)
     (RESULTS_DIR / f"{stamp}.json").write_text(json.dumps(report, indent=2) + "\n")
