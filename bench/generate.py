@@ -349,7 +349,10 @@ def load(
     from api.extensions import db  # noqa: PLC0415
     from services.migrations import upgrade_database  # noqa: PLC0415
 
-    settings = Settings.from_env(database_url=database_url, log_level="WARNING")
+    # Only the engine and the password hashing are used: no token is signed with this key.
+    settings = Settings.from_env(
+        database_url=database_url, jwt_secret_key="generator-" * 4, log_level="WARNING"
+    )
     app = create_app(settings)
     engine = db.state(app).engine
     upgrade_database(engine)
