@@ -4,12 +4,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from api.config import Settings
+
+# Requests that must not change anything (RFC 9110 safe methods).
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ReadOnlySessionError(RuntimeError):
+    """A read-only request tried to write: its statements would each commit on their own."""
 
 
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -57,12 +64,47 @@ def build_engine(settings: Settings) -> Engine:
     )
 
 
+def _refuse_write_statement(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        raise ReadOnlySessionError("A GET/HEAD/OPTIONS request cannot write to the database.")
+
+
+def _refuse_flush(_session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    raise ReadOnlySessionError("A GET/HEAD/OPTIONS request cannot write to the database.")
+
+
+def read_only_session_factory(engine: Engine) -> Callable[[], Session] | None:
+    """Sessions for safe requests on PostgreSQL: autocommit, so no BEGIN and no ROLLBACK.
+
+    A read-only request in a transaction pays two extra round trips to the server (psycopg's
+    BEGIN before the first query, the pool's ROLLBACK when the connection goes back). At
+    PostgreSQL's READ COMMITTED every statement takes its own snapshot anyway, so reading in
+    autocommit sees exactly what the transaction would have seen. Any write through such a
+    session raises, so a view that writes by mistake fails loudly instead of half-committing.
+    SQLite runs in the process, where a BEGIN costs microseconds rather than a round trip, so
+    it keeps transactional sessions for every request.
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    factory = sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )
+    event.listen(factory, "do_orm_execute", _refuse_write_statement)
+    event.listen(factory, "before_flush", _refuse_flush)
+    return factory
+
+
 @dataclass
 class DatabaseState:
-    """One app's engine and session factory (tests swap the factory for a SAVEPOINT-bound one)."""
+    """One app's engine and session factories.
+
+    Tests swap ``session_factory`` for a SAVEPOINT-bound one and clear ``read_session_factory``
+    so that every request joins the test's transaction.
+    """
 
     engine: Engine
     session_factory: Callable[[], Session]
+    read_session_factory: Callable[[], Session] | None = None
 
 
 class Database:
@@ -77,7 +119,9 @@ class Database:
     def init_app(self, app: Flask, settings: Settings) -> None:
         engine = build_engine(settings)
         app.extensions[self.EXTENSION_KEY] = DatabaseState(
-            engine=engine, session_factory=sessionmaker(engine, expire_on_commit=False)
+            engine=engine,
+            session_factory=sessionmaker(engine, expire_on_commit=False),
+            read_session_factory=read_only_session_factory(engine),
         )
         app.teardown_appcontext(self._close_session)
 
@@ -90,9 +134,17 @@ class Database:
 
     @property
     def session(self) -> Session:
-        """The current request's session, opened on first use."""
+        """The current request's session, opened on first use (read-only for safe methods)."""
         if "db_session" not in g:
-            g.db_session = self.state().session_factory()
+            state = self.state()
+            factory = state.session_factory
+            if (
+                state.read_session_factory is not None
+                and has_request_context()
+                and request.method in READ_ONLY_METHODS
+            ):
+                factory = state.read_session_factory
+            g.db_session = factory()
         return g.db_session
 
     @staticmethod

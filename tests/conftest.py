@@ -73,8 +73,9 @@ def session(app: Flask) -> Iterator[Session]:
     factory = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
-    original_factory = state.session_factory
+    original_factory, original_read_factory = state.session_factory, state.read_session_factory
     state.session_factory = factory
+    state.read_session_factory = None
     test_session = factory()
     # No app context is pushed around the test: each request of the test client must push its
     # own, so that it gets a fresh ``g`` (its own Session and principal) as in production.
@@ -83,6 +84,7 @@ def session(app: Flask) -> Iterator[Session]:
     finally:
         test_session.close()
         state.session_factory = original_factory
+        state.read_session_factory = original_read_factory
         outer.rollback()
         connection.close()
 

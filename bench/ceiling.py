@@ -1,0 +1,344 @@
+"""The bare stack: the questions mrm answers, asked with the same SQL through psycopg directly.
+
+Run under the same gunicorn settings as mrm (``gunicorn -c python:api.gunicorn_config
+bench.ceiling:app``). What it keeps from a real API: a bearer token checked on every request, the
+same SQL statements mrm sends (read from services/members.py and captured with SQLAlchemy's
+echo), the same JSON body. What it drops: the framework layers (flask-smorest, webargs,
+marshmallow), the ORM, the access log, and the revocation lookup.
+
+Auth, "the cheap way": the token is an HS256 JWT decoded and verified with PyJWT and its scope
+checked, with no database query. mrm also looks the token's login up in the database on every
+request (revocation that holds across workers, a design requirement), so that query is part of
+what the ratio mrm / ceiling measures.
+
+Each worker opens its own psycopg_pool ConnectionPool lazily on its first request, after
+gunicorn's fork, so no connection crosses the fork.
+"""
+
+import base64
+import json
+import os
+import threading
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import jwt
+from flask import Flask, Response, request
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from services.text import fold
+
+app = Flask("ceiling")
+_pool: ConnectionPool | None = None
+_pool_lock = threading.Lock()
+SECRET = os.environ.get("JWT_SECRET_KEY", "")
+
+
+def pool() -> ConnectionPool:
+    global _pool  # noqa: PLW0603 - one pool per worker process, made on first use
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                url = os.environ["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+                size = int(os.environ.get("MRM_THREADS", "4"))
+                _pool = ConnectionPool(
+                    url, min_size=1, max_size=max(size, 1), kwargs={"row_factory": dict_row}
+                )
+    return _pool
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, default=_default, ensure_ascii=False),
+        status=status,
+        headers=headers,
+        mimetype="application/json",
+    )
+
+
+def problem(status: int, detail: str) -> Response:
+    return json_response({"status": status, "detail": detail}, status)
+
+
+def token_scopes() -> frozenset[str] | None:
+    """The scopes of a valid bearer access token, or None."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    try:
+        claims = jwt.decode(header[7:], SECRET, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    if claims.get("type") != "access":
+        return None
+    return frozenset(str(claims.get("scope", "")).split())
+
+
+def require(scope: str) -> Response | None:
+    scopes = token_scopes()
+    if scopes is None:
+        return problem(401, "Missing or invalid token.")
+    if scope not in scopes:
+        return problem(403, f"This action needs the {scope!r} scope.")
+    return None
+
+
+@app.get("/healthz")
+def healthz() -> Response:
+    return json_response({"status": "ok"})
+
+
+# --- SQL: the statements mrm's services send (captured with a cursor-execute listener) -----
+
+MEMBER_COLUMNS = """members.name, members.legal_name, members.category, members.siren,
+members.siret, members.vat_number, members.headcount_band, members.year_founded,
+members.website, members.email, members.phone, members.street, members.postal_code,
+members.city, members.country, members.departement, members.description, members.parent_id,
+members.external_id, members.archived_at, members.archive_reason, members.search_text,
+members.sort_name, members.id, members.created_at, members.updated_at, members.version"""
+
+# services/members.py: contacts not archived whose affiliation has not ended.
+CONTACTS_COUNT = """(SELECT count(affiliations.id) AS count_1
+FROM affiliations JOIN contacts ON contacts.id = affiliations.contact_id
+WHERE affiliations.member_id = members.id AND contacts.archived_at IS NULL
+AND (affiliations.end_date IS NULL OR affiliations.end_date >= %(today)s::DATE))
+AS contacts_count"""
+
+SQL_MEMBER_BY_ID = (
+    f"SELECT {CONTACTS_COUNT}, {MEMBER_COLUMNS} FROM members WHERE members.id = %(id)s::UUID"
+)
+
+SQL_MEMBERS_PAGE = (
+    f"SELECT {CONTACTS_COUNT}, {MEMBER_COLUMNS} FROM members "
+    "WHERE members.archived_at IS NULL {filters} "
+    "ORDER BY members.sort_name ASC, members.id ASC LIMIT %(limit)s::INTEGER"
+)
+
+# selectinload(Member.domains) and selectinload(Member.parent), as SQLAlchemy sends them.
+SQL_DOMAINS_OF = """SELECT member_domains.member_id, domains.code, domains.label,
+domains.is_active, domains.id, domains.created_at, domains.updated_at, domains.version
+FROM member_domains JOIN domains ON domains.id = member_domains.domain_id
+WHERE member_domains.member_id IN ({ids}) ORDER BY domains.code"""
+
+SQL_PARENTS = f"SELECT {MEMBER_COLUMNS} FROM members WHERE members.id IN ({{ids}})"
+
+SQL_SIREN_TAKEN = "SELECT members.id FROM members WHERE members.siren = %(siren)s::VARCHAR"
+
+SQL_INSERT_MEMBER = """INSERT INTO members (name, legal_name, category, siren, siret,
+vat_number, headcount_band, year_founded, website, email, phone, street, postal_code, city,
+country, departement, description, parent_id, external_id, archived_at, archive_reason,
+search_text, sort_name, id, created_at, updated_at, version) VALUES (%(name)s::VARCHAR, NULL,
+%(category)s::VARCHAR, %(siren)s::VARCHAR, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+%(postal_code)s::VARCHAR, %(city)s::VARCHAR, 'FR', %(departement)s::VARCHAR, NULL, NULL, NULL,
+NULL, NULL, %(search_text)s, %(sort_name)s::VARCHAR, %(id)s::UUID, %(now)s, %(now)s, 1)"""
+
+OUT_FIELDS = (
+    "id", "name", "legal_name", "category", "siren", "siret", "vat_number", "headcount_band",
+    "year_founded", "website", "email", "phone", "street", "postal_code", "city", "country",
+    "departement", "description",
+)  # fmt: skip
+
+
+def _member_out(
+    row: dict[str, Any], domains: list[dict[str, Any]], parent: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The same keys, in the same order, as schemas.members.MemberOut."""
+    out = {name: row[name] for name in OUT_FIELDS}
+    out["parent"] = {"id": parent["id"], "name": parent["name"]} if parent else None
+    out["domains"] = domains
+    out["contacts_count"] = row["contacts_count"]
+    out["external_id"] = row["external_id"]
+    out["is_archived"] = row["archived_at"] is not None
+    out["archived_at"] = row["archived_at"]
+    out["archive_reason"] = row["archive_reason"]
+    out["created_at"] = row["created_at"]
+    out["updated_at"] = row["updated_at"]
+    return out
+
+
+def _in_list(cursor: Any, sql: str, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    placeholders = ", ".join(["%s::UUID"] * len(ids))
+    return cursor.execute(sql.replace("{ids}", placeholders), ids).fetchall()
+
+
+def _members_out(cursor: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Embed domains and parents with the two extra queries mrm's loader options send."""
+    ids = [row["id"] for row in rows]
+    domains: dict[uuid.UUID, list[dict[str, Any]]] = {member_id: [] for member_id in ids}
+    for row in _in_list(cursor, SQL_DOMAINS_OF, ids):
+        domains[row["member_id"]].append({"code": row["code"], "label": row["label"]})
+    parent_ids = list({row["parent_id"] for row in rows if row["parent_id"] is not None})
+    parents = {p["id"]: p for p in _in_list(cursor, SQL_PARENTS, parent_ids)} if parent_ids else {}
+    return [_member_out(row, domains[row["id"]], parents.get(row["parent_id"])) for row in rows]
+
+
+def _cursor_of(sort: str, value: Any, last_id: uuid.UUID) -> str:
+    raw = json.dumps({"s": sort, "v": [value, str(last_id)]}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@app.get("/api/v1/members/<uuid:member_id>")
+def get_member(member_id: uuid.UUID) -> Response:
+    if refused := require("members:read"):
+        return refused
+    with pool().connection() as connection, connection.cursor() as cursor:
+        params = {"today": date.today(), "id": member_id}
+        row = cursor.execute(SQL_MEMBER_BY_ID, params).fetchone()
+        if row is None:
+            return problem(404, "No such member.")
+        (member,) = _members_out(cursor, [row])
+    return json_response(member, headers={"ETag": f'"v{row["version"]}"'})
+
+
+@app.get("/api/v1/members")
+def list_members() -> Response:
+    if refused := require("members:read"):
+        return refused
+    limit = min(int(request.args.get("limit", 50)), 200)
+    params: dict[str, Any] = {"today": date.today(), "limit": limit + 1}
+    filters = []
+    if "category" in request.args:
+        filters.append("AND members.category = %(category)s::VARCHAR")
+        params["category"] = request.args["category"]
+    if "departement" in request.args:
+        filters.append("AND members.departement = %(departement)s::VARCHAR")
+        params["departement"] = request.args["departement"]
+    for index, term in enumerate(fold(request.args.get("q", "")).split()):
+        filters.append(f"AND members.search_text LIKE %(term_{index})s::VARCHAR ESCAPE '\\'")
+        params[f"term_{index}"] = _like(term)
+    sql = SQL_MEMBERS_PAGE.replace("{filters}", " ".join(filters))
+    with pool().connection() as connection, connection.cursor() as cursor:
+        rows = cursor.execute(sql, params).fetchall()
+        data = _members_out(cursor, rows) if rows else []
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _cursor_of("name", last["sort_name"], last["id"])
+    return json_response({"data": data[:limit], "next_cursor": next_cursor})
+
+
+@app.post("/api/v1/members")
+def create_member() -> Response:
+    """Check the SIREN is free, insert; the response is built from what was inserted."""
+    if refused := require("members:write"):
+        return refused
+    body = request.get_json()
+    name = body["name"].strip()
+    now = datetime.now(UTC)
+    member = {
+        "id": uuid.uuid4(),
+        "now": now,
+        "name": name,
+        "category": body["category"],
+        "siren": body.get("siren"),
+        "postal_code": body.get("postal_code"),
+        "city": body.get("city"),
+        "departement": (body.get("postal_code") or "")[:2] or None,
+        "search_text": " ".join(
+            part for part in (fold(name), body.get("siren"), fold(body.get("city"))) if part
+        ),
+        "sort_name": fold(name),
+    }
+    with pool().connection() as connection, connection.cursor() as cursor:
+        if member["siren"] and cursor.execute(SQL_SIREN_TAKEN, member).fetchone():
+            return problem(409, "A member with this SIREN already exists.")
+        cursor.execute(SQL_INSERT_MEMBER, member)
+    row = {name: None for name in OUT_FIELDS} | member
+    row.update(country="FR", contacts_count=0, external_id=None, archived_at=None)
+    row.update(archive_reason=None, created_at=now, updated_at=now)
+    return json_response(
+        _member_out(row, [], None),
+        201,
+        headers={"Location": f"/api/v1/members/{member['id']}", "ETag": '"v1"'},
+    )
+
+
+CONTACT_COLUMNS = """contacts.first_name, contacts.last_name, contacts.email, contacts.phones,
+contacts.preferred_language, contacts.notes, contacts.external_id, contacts.archived_at,
+contacts.archive_reason, contacts.search_text, contacts.sort_name, contacts.id,
+contacts.created_at, contacts.updated_at, contacts.version"""
+
+SQL_CONTACTS_PAGE = (
+    f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE contacts.archived_at IS NULL {{filters}} "
+    "ORDER BY contacts.sort_name ASC, contacts.id ASC LIMIT %(limit)s::INTEGER"
+)
+
+# services/contacts.py loads each contact's affiliations, then the members they point at.
+SQL_AFFILIATIONS_OF = """SELECT affiliations.contact_id, affiliations.member_id,
+affiliations.job_title, affiliations.roles, affiliations.start_date, affiliations.end_date,
+affiliations.is_primary, affiliations.id, affiliations.created_at, affiliations.updated_at,
+affiliations.version FROM affiliations WHERE affiliations.contact_id IN ({ids})"""
+
+SQL_MEMBERS_OF = f"SELECT {MEMBER_COLUMNS} FROM members WHERE members.id IN ({{ids}})"
+
+CONTACT_FIELDS = (
+    "id", "first_name", "last_name", "email", "phones", "preferred_language", "notes",
+    "external_id",
+)  # fmt: skip
+AFFILIATION_FIELDS = ("job_title", "roles", "start_date", "end_date", "is_primary")
+
+
+def _affiliation_out(row: dict[str, Any], member: dict[str, Any]) -> dict[str, Any]:
+    out = {"id": row["id"], "contact_id": row["contact_id"], "member_id": row["member_id"]}
+    out["member"] = {"id": member["id"], "name": member["name"]}
+    out.update({name: row[name] for name in AFFILIATION_FIELDS})
+    out["created_at"] = row["created_at"]
+    out["updated_at"] = row["updated_at"]
+    return out
+
+
+@app.get("/api/v1/contacts")
+def list_contacts() -> Response:
+    if refused := require("contacts:read"):
+        return refused
+    limit = min(int(request.args.get("limit", 50)), 200)
+    params: dict[str, Any] = {"limit": limit + 1}
+    filters = []
+    for index, term in enumerate(fold(request.args.get("q", "")).split()):
+        filters.append(f"AND contacts.search_text LIKE %(term_{index})s::VARCHAR ESCAPE '\\'")
+        params[f"term_{index}"] = _like(term)
+    sql = SQL_CONTACTS_PAGE.replace("{filters}", " ".join(filters))
+    with pool().connection() as connection, connection.cursor() as cursor:
+        rows = cursor.execute(sql, params).fetchall()
+        affiliations = (
+            _in_list(cursor, SQL_AFFILIATIONS_OF, [r["id"] for r in rows]) if rows else []
+        )
+        member_ids = list(dict.fromkeys(a["member_id"] for a in affiliations))
+        members = (
+            {m["id"]: m for m in _in_list(cursor, SQL_MEMBERS_OF, member_ids)} if member_ids else {}
+        )
+    by_contact: dict[uuid.UUID, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
+    for affiliation in affiliations:
+        member = members[affiliation["member_id"]]
+        by_contact[affiliation["contact_id"]].append(_affiliation_out(affiliation, member))
+    data = []
+    for row in rows[:limit]:
+        out = {name: row[name] for name in CONTACT_FIELDS}
+        out["is_archived"] = row["archived_at"] is not None
+        out["archived_at"] = row["archived_at"]
+        out["archive_reason"] = row["archive_reason"]
+        out["affiliations"] = by_contact[row["id"]]
+        out["created_at"] = row["created_at"]
+        out["updated_at"] = row["updated_at"]
+        data.append(out)
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _cursor_of("last_name", last["sort_name"], last["id"])
+    return json_response({"data": data, "next_cursor": next_cursor})

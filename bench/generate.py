@@ -1,0 +1,403 @@
+"""Deterministic benchmark data: members, contacts and affiliations in Île-de-France.
+
+``python -m bench.generate --scale 1`` loads 5,000 members and 20,000 contacts (scale 20: twenty
+times that) into ``DATABASE_URL`` after migrating it, and creates the bench users. The same seed
+gives the same rows, ids included, so two runs measure the same data. Rows go in through the
+project's models in bulk (``session.execute(insert(Model), rows)``, which SQLAlchemy sends as
+multi-row INSERTs), with ``search_text``/``sort_name`` folded by ``services.text`` exactly as the
+services fold them, so the application finds what the generator wrote.
+"""
+
+import argparse
+import random
+import string
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from faker import Faker
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.orm import Session
+from stdnum import luhn
+
+from models import AuthSession, LoginThrottle, User
+from models.contacts import Affiliation, AffiliationRole, Contact
+from models.members import HEADCOUNT_BANDS, Domain, Member, MemberCategory, member_domains
+from services.geography import departement_of
+from services.text import fold, fold_all
+
+MEMBERS_PER_SCALE = 5_000
+CONTACTS_PER_SCALE = 20_000
+BATCH_SIZE = 5_000
+SEED = 20_240_501
+
+BENCH_PASSWORD = "bench-password-not-secret"
+BENCH_USERS = {"admin": "bench-admin@example.org", "viewer": "bench-viewer@example.org"}
+
+# Real Île-de-France postal codes with their commune, a few per département.
+IDF_PLACES: tuple[tuple[str, str], ...] = (
+    ("75001", "Paris"), ("75005", "Paris"), ("75010", "Paris"), ("75012", "Paris"),
+    ("75013", "Paris"), ("75014", "Paris"), ("75015", "Paris"), ("75018", "Paris"),
+    ("77000", "Melun"), ("77100", "Meaux"), ("77300", "Fontainebleau"),
+    ("77420", "Champs-sur-Marne"), ("77700", "Chessy"),
+    ("78000", "Versailles"), ("78100", "Saint-Germain-en-Laye"),
+    ("78180", "Montigny-le-Bretonneux"),
+    ("78280", "Guyancourt"), ("78350", "Jouy-en-Josas"),
+    ("91000", "Évry-Courcouronnes"), ("91190", "Gif-sur-Yvette"), ("91300", "Massy"),
+    ("91400", "Orsay"), ("91120", "Palaiseau"), ("91058", "Évry-Courcouronnes"),
+    ("92100", "Boulogne-Billancourt"), ("92200", "Neuilly-sur-Seine"),
+    ("92130", "Issy-les-Moulineaux"),
+    ("92400", "Courbevoie"), ("92120", "Montrouge"), ("92290", "Châtenay-Malabry"),
+    ("93200", "Saint-Denis"), ("93100", "Montreuil"), ("93000", "Bobigny"),
+    ("93400", "Saint-Ouen-sur-Seine"), ("93160", "Noisy-le-Grand"),
+    ("94000", "Créteil"), ("94800", "Villejuif"), ("94270", "Le Kremlin-Bicêtre"),
+    ("94200", "Ivry-sur-Seine"), ("94300", "Vincennes"),
+    ("95000", "Cergy"), ("95100", "Argenteuil"), ("95200", "Sarcelles"),
+    ("95880", "Enghien-les-Bains"), ("95300", "Pontoise"),
+)  # fmt: skip
+
+CATEGORY_WEIGHTS: tuple[tuple[str, int], ...] = (
+    (MemberCategory.STARTUP, 35), (MemberCategory.SME, 25), (MemberCategory.MIDCAP, 6),
+    (MemberCategory.LARGE_COMPANY, 5), (MemberCategory.ACADEMIC_LAB, 12),
+    (MemberCategory.CLINICAL_CENTRE, 6), (MemberCategory.TRAINING_ORGANISATION, 3),
+    (MemberCategory.INVESTOR, 4), (MemberCategory.PUBLIC_BODY, 2), (MemberCategory.OTHER, 2),
+)  # fmt: skip
+
+NAME_WORDS = (
+    "Santé", "Médical", "Diagnostics", "Thérapeutics", "Biotech", "Imagerie", "Génomique",
+    "Cardio", "Neuro", "Onco", "Pharma", "Dispositifs", "Numérique", "Soins", "Cellules",
+    "Vaccins", "Prévention", "Télésanté", "Radiologie", "Biomarqueurs",
+)  # fmt: skip
+LEGAL_FORMS = ("SAS", "SA", "SARL", "SASU", "SCOP")
+LAB_PREFIXES = ("Laboratoire", "Institut", "Unité", "Centre de recherche")
+HOSPITAL_PREFIXES = ("Hôpital", "Clinique", "Centre hospitalier", "Institut")
+
+# SIRENs of generated members start with 1-4; bench/scenario.lua creates members with 5-8.
+SIREN_PAYLOADS = range(10_000_000, 50_000_000)
+
+
+@dataclass
+class GenerationReport:
+    members: int = 0
+    contacts: int = 0
+    affiliations: int = 0
+    member_domains: int = 0
+    seconds: float = 0.0
+    rows_per_second: float = 0.0
+    member_ids: list[uuid.UUID] = field(default_factory=list, repr=False)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def valid_siren(payload: int) -> str:
+    """A SIREN whose ninth digit is the Luhn check digit of the first eight."""
+    digits = f"{payload:08d}"
+    return digits + luhn.calc_check_digit(digits)
+
+
+def valid_siret(siren: str, nic: int) -> str:
+    """A SIRET: the SIREN, a four-digit establishment number and a Luhn check digit."""
+    digits = f"{siren}{nic:04d}"
+    return digits + luhn.calc_check_digit(digits)
+
+
+def _uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def _ascii(value: str) -> str:
+    folded = fold(value)
+    return "".join(ch for ch in folded if ch in string.ascii_lowercase + string.digits) or "x"
+
+
+class Pools:
+    """Names drawn once from Faker and combined many times: Faker is the slow part."""
+
+    def __init__(self, faker: Faker) -> None:
+        self.first_names = sorted({faker.first_name() for _ in range(1500)})
+        self.last_names = sorted({faker.last_name() for _ in range(1500)})
+        self.companies = sorted({faker.last_name() for _ in range(800)})
+        self.streets = [faker.street_address() for _ in range(800)]
+        self.jobs = [faker.job()[:200] for _ in range(300)]
+        self.phrases = [faker.catch_phrase() for _ in range(300)]
+        self.mail_domains = ["sante.fr", "medtech.fr", "biolab.fr", "chu-idf.fr", "example.fr"]
+
+
+def _member_name(rng: random.Random, pools: Pools, category: str, index: int) -> str:
+    family = rng.choice(pools.companies)
+    word = rng.choice(NAME_WORDS)
+    if category == MemberCategory.ACADEMIC_LAB:
+        return f"{rng.choice(LAB_PREFIXES)} {word} {family} U{1000 + index % 9000}"
+    if category == MemberCategory.CLINICAL_CENTRE:
+        return f"{rng.choice(HOSPITAL_PREFIXES)} {family} {word}"
+    return f"{family} {word}"
+
+
+def member_rows(
+    rng: random.Random, pools: Pools, count: int, now: datetime
+) -> Iterator[dict[str, Any]]:
+    """Members with valid, unique SIRENs (most of them) and a département derived from the
+    postal code as the services derive it."""
+    categories = [c for c, _ in CATEGORY_WEIGHTS]
+    weights = [w for _, w in CATEGORY_WEIGHTS]
+    payloads = rng.sample(SIREN_PAYLOADS, count)
+    ids: list[uuid.UUID] = []
+    for index in range(count):
+        category = str(rng.choices(categories, weights)[0])
+        name = _member_name(rng, pools, category, index)
+        has_siren = category not in (MemberCategory.ACADEMIC_LAB, MemberCategory.OTHER) or (
+            rng.random() < 0.3
+        )
+        siren = valid_siren(payloads[index]) if has_siren else None
+        postal_code, city = rng.choice(IDF_PLACES)
+        legal_name = f"{name} {rng.choice(LEGAL_FORMS)}" if has_siren else None
+        created = now - timedelta(days=rng.randrange(1, 3650), seconds=rng.randrange(86400))
+        member_id = _uuid(rng)
+        parent_id = rng.choice(ids) if ids and rng.random() < 0.03 else None
+        ids.append(member_id)
+        archived = rng.random() < 0.03
+        yield {
+            "id": member_id,
+            "created_at": created,
+            "updated_at": created + timedelta(days=rng.randrange(0, 30)),
+            "version": 1,
+            "name": name,
+            "legal_name": legal_name,
+            "category": category,
+            "siren": siren,
+            "siret": valid_siret(siren, rng.randrange(1, 100)) if siren else None,
+            "vat_number": None,
+            "headcount_band": rng.choice(HEADCOUNT_BANDS),
+            "year_founded": rng.randrange(1950, 2025),
+            "website": f"https://www.{_ascii(name)[:40]}.fr",
+            "email": f"contact@{_ascii(name)[:40]}.fr",
+            "phone": f"+331{rng.randrange(40000000, 79999999)}",
+            "street": rng.choice(pools.streets),
+            "postal_code": postal_code,
+            "city": city,
+            "country": "FR",
+            "departement": departement_of(postal_code),
+            "description": rng.choice(pools.phrases),
+            "parent_id": parent_id,
+            "external_id": f"bench-{index}",
+            "archived_at": created + timedelta(days=30) if archived else None,
+            "archive_reason": "Cessation d'activité" if archived else None,
+            "search_text": fold_all(name, legal_name, siren, city),
+            "sort_name": fold(name)[:200],
+        }
+
+
+def contact_rows(
+    rng: random.Random, pools: Pools, count: int, now: datetime
+) -> Iterator[dict[str, Any]]:
+    """Contacts with accented names and unique e-mail addresses."""
+    for index in range(count):
+        first = rng.choice(pools.first_names)
+        last = rng.choice(pools.last_names)
+        email = f"{_ascii(first)}.{_ascii(last)}.{index}@{rng.choice(pools.mail_domains)}"
+        created = now - timedelta(days=rng.randrange(1, 3650), seconds=rng.randrange(86400))
+        yield {
+            "id": _uuid(rng),
+            "created_at": created,
+            "updated_at": created + timedelta(days=rng.randrange(0, 30)),
+            "version": 1,
+            "first_name": first,
+            "last_name": last,
+            "email": email,
+            "phones": [{"number": f"+336{rng.randrange(10000000, 99999999)}", "kind": "mobile"}],
+            "preferred_language": "fr" if rng.random() < 0.9 else "en",
+            "notes": None,
+            "external_id": f"bench-c{index}",
+            "archived_at": None,
+            "archive_reason": None,
+            "search_text": fold_all(first, last, email),
+            "sort_name": fold_all(last, first)[:200],
+        }
+
+
+ROLE_CHOICES = [role.value for role in AffiliationRole]
+
+
+def affiliation_rows(
+    rng: random.Random,
+    pools: Pools,
+    contact_ids: Sequence[uuid.UUID],
+    member_ids: Sequence[uuid.UUID],
+    now: datetime,
+) -> Iterator[dict[str, Any]]:
+    """One primary affiliation per contact, and a second one for about a fifth of them."""
+    for contact_id in contact_ids:
+        first = rng.choice(member_ids)
+        targets = [first]
+        if rng.random() < 0.2:
+            second = rng.choice(member_ids)
+            if second != first:
+                targets.append(second)
+        for position, member_id in enumerate(targets):
+            started = date(2010, 1, 1) + timedelta(days=rng.randrange(0, 5000))
+            yield {
+                "id": _uuid(rng),
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+                "contact_id": contact_id,
+                "member_id": member_id,
+                "job_title": rng.choice(pools.jobs),
+                "roles": rng.sample(ROLE_CHOICES, rng.randrange(1, 3)),
+                "start_date": started,
+                "end_date": None,
+                "is_primary": position == 0,
+            }
+
+
+def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def wipe_bench_data(session: Session) -> None:
+    """Empty the tables the generator and the benchmark write (the domain vocabulary stays)."""
+    tables = [
+        "affiliations", "contacts", "member_domains", "members", "auth_sessions",
+        "login_throttle", "users",
+    ]  # fmt: skip
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+    else:
+        for model in (Affiliation, Contact, member_domains, Member, AuthSession, LoginThrottle):
+            session.execute(delete(model))
+        session.execute(delete(User))
+
+
+def create_bench_users(session: Session) -> dict[str, str]:
+    """The accounts the benchmark logs in with (role -> e-mail), all with ``BENCH_PASSWORD``."""
+    from services.users import create_user  # noqa: PLC0415 - keeps argon2 set-up out of imports
+
+    for role, email in BENCH_USERS.items():
+        if session.scalar(select(User.id).where(User.email == email)) is None:
+            create_user(session, email=email, password=BENCH_PASSWORD, role=role)
+    return dict(BENCH_USERS)
+
+
+def generate(
+    session: Session, *, members: int, contacts: int, seed: int = SEED, batch_size: int = BATCH_SIZE
+) -> GenerationReport:
+    """Insert ``members`` members and ``contacts`` contacts (flushes; the caller commits)."""
+    rng = random.Random(seed)
+    faker = Faker("fr_FR")
+    faker.seed_instance(seed)
+    pools = Pools(faker)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    report = GenerationReport()
+    started = time.perf_counter()
+
+    domain_ids = list(session.scalars(select(Domain.id).order_by(Domain.code)))
+    member_ids: list[uuid.UUID] = []
+    for batch in _batches(member_rows(rng, pools, members, now), batch_size):
+        session.execute(insert(Member), batch)
+        member_ids.extend(row["id"] for row in batch)
+    report.timings["members"] = time.perf_counter() - started
+
+    links = (
+        {"member_id": member_id, "domain_id": domain_id}
+        for member_id in member_ids
+        for domain_id in rng.sample(domain_ids, min(len(domain_ids), rng.randrange(1, 4)))
+    )
+    for batch in _batches(links, batch_size):
+        session.execute(insert(member_domains), batch)
+        report.member_domains += len(batch)
+    report.timings["member_domains"] = time.perf_counter() - started
+
+    contact_ids: list[uuid.UUID] = []
+    for batch in _batches(contact_rows(rng, pools, contacts, now), batch_size):
+        session.execute(insert(Contact), batch)
+        contact_ids.extend(row["id"] for row in batch)
+    report.timings["contacts"] = time.perf_counter() - started
+
+    if member_ids:
+        rows = affiliation_rows(rng, pools, contact_ids, member_ids, now)
+        for batch in _batches(rows, batch_size):
+            session.execute(insert(Affiliation), batch)
+            report.affiliations += len(batch)
+    report.timings["affiliations"] = time.perf_counter() - started
+
+    session.flush()
+    report.members = len(member_ids)
+    report.contacts = len(contact_ids)
+    report.member_ids = member_ids
+    report.seconds = time.perf_counter() - started
+    rows_total = report.members + report.contacts + report.affiliations + report.member_domains
+    report.rows_per_second = rows_total / report.seconds if report.seconds else 0.0
+    return report
+
+
+def load(
+    database_url: str, *, members: int, contacts: int, seed: int = SEED, analyze: bool = True
+) -> GenerationReport:
+    """Migrate the database, wipe earlier bench data, generate, commit, and ANALYZE."""
+    from api import create_app  # noqa: PLC0415
+    from api.config import Settings  # noqa: PLC0415
+    from api.extensions import db  # noqa: PLC0415
+    from services.migrations import upgrade_database  # noqa: PLC0415
+
+    # Only the engine and the password hashing are used: no token is signed with this key.
+    settings = Settings.from_env(
+        database_url=database_url, jwt_secret_key="generator-" * 4, log_level="WARNING"
+    )
+    app = create_app(settings)
+    engine = db.state(app).engine
+    upgrade_database(engine)
+    with Session(engine) as session:
+        wipe_bench_data(session)
+        session.commit()
+        report = generate(session, members=members, contacts=contacts, seed=seed)
+        commit_started = time.perf_counter()
+        session.commit()
+        report.timings["commit"] = time.perf_counter() - commit_started
+        with app.app_context():
+            create_bench_users(session)
+    if analyze and engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    import os  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--members", type=int, help="overrides the scale")
+    parser.add_argument("--contacts", type=int, help="overrides the scale")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    args = parser.parse_args(argv)
+    if not args.database_url:
+        parser.error("set DATABASE_URL or pass --database-url")
+    members = args.members if args.members is not None else round(MEMBERS_PER_SCALE * args.scale)
+    contacts = (
+        args.contacts if args.contacts is not None else round(CONTACTS_PER_SCALE * args.scale)
+    )
+    report = load(args.database_url, members=members, contacts=contacts, seed=args.seed)
+    print(
+        f"Loaded {report.members} members, {report.contacts} contacts, "
+        f"{report.affiliations} affiliations, {report.member_domains} member domains "
+        f"in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s; "
+        + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items())
+        + ")"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

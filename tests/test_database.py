@@ -1,0 +1,44 @@
+"""Per-request sessions: safe requests read in autocommit on PostgreSQL and cannot write."""
+
+import pytest
+from sqlalchemy import false, select, update
+
+from api.database import ReadOnlySessionError
+from api.extensions import db
+from models import User
+
+
+def _autocommit(app) -> bool:
+    return db.session.connection().connection.dbapi_connection.autocommit
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS"])
+def test_safe_requests_read_without_a_transaction_on_postgresql(app, backend, method):
+    with app.test_request_context("/", method=method):
+        if backend == "postgresql":
+            assert _autocommit(app) is True
+        assert db.session.scalar(select(User.id).where(false())) is None
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH", "DELETE"])
+def test_other_requests_run_in_a_transaction(app, backend, method):
+    if backend != "postgresql":
+        pytest.skip("SQLite keeps transactional sessions for every request")
+    with app.test_request_context("/", method=method):
+        assert _autocommit(app) is False
+
+
+def test_a_safe_request_cannot_write(app, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite keeps transactional sessions for every request")
+    with app.test_request_context("/", method="GET"):
+        with pytest.raises(ReadOnlySessionError):
+            db.session.execute(update(User).where(false()).values(full_name="x"))
+        db.session.add(User(email="x@example.org", password_hash="x", role="viewer"))
+        with pytest.raises(ReadOnlySessionError):
+            db.session.flush()
+
+
+def test_tests_share_their_transaction_with_safe_requests(app, session):
+    """The ``session`` fixture turns the autocommit sessions off: GETs see the test's rows."""
+    assert db.state(app).read_session_factory is None
