@@ -63,6 +63,7 @@ class Settings:
     log_level: str = "INFO"
     max_content_length: int = 1024 * 1024
     db_pool_size: int = 5
+    db_ping_after_idle_seconds: int = 10
     db_max_overflow: int = 5
     login_max_failures: int = 5
     login_ip_max_failures: int = 50
@@ -107,6 +108,7 @@ class Settings:
             "log_level": env.get("MRM_LOG_LEVEL", "INFO").upper(),
             "max_content_length": _int(env, "MRM_MAX_CONTENT_LENGTH", 1024 * 1024),
             "db_pool_size": _int(env, "MRM_DB_POOL_SIZE", 5),
+            "db_ping_after_idle_seconds": _int(env, "MRM_DB_PING_AFTER_IDLE", 10),
             "db_max_overflow": _int(env, "MRM_DB_MAX_OVERFLOW", 5),
             "login_max_failures": _int(env, "MRM_LOGIN_MAX_FAILURES", 5),
             "login_ip_max_failures": _int(env, "MRM_LOGIN_IP_MAX_FAILURES", 50),

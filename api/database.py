@@ -1,11 +1,13 @@
 """Engine and per-request session, created by ``create_app()`` and never at import time."""
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -54,18 +56,55 @@ def build_engine(settings: Settings) -> Engine:
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         event.listen(engine, "begin", _begin_sqlite_transaction)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.db_ping_after_idle_seconds <= 0,
         pool_recycle=1800,
         hide_parameters=True,
     )
+    if settings.db_ping_after_idle_seconds > 0:
+        pinger = IdleConnectionPinger(settings.db_ping_after_idle_seconds)
+        event.listen(engine, "checkout", pinger.on_checkout)
+        event.listen(engine, "checkin", pinger.on_checkin)
+    return engine
+
+
+class IdleConnectionPinger:
+    """Pre-ping pooled connections that sat idle, instead of every checkout.
+
+    A ping on every checkout costs a round trip per request. A connection that was in use a
+    moment ago is known alive; one idle longer than ``after_seconds`` may have been dropped
+    (server restart, firewall) and is checked before use. A dead one raises
+    ``DisconnectionError``, which makes the pool throw it away and try a fresh connection.
+    """
+
+    LAST_USED = "mrm_last_used"
+
+    def __init__(self, after_seconds: float) -> None:
+        self.after_seconds = after_seconds
+
+    def on_checkin(self, _dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[self.LAST_USED] = time.monotonic()
+
+    def on_checkout(self, dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        last_used = record.info.get(self.LAST_USED)
+        if last_used is None or time.monotonic() - last_used < self.after_seconds:
+            return  # new, or recently used
+        try:
+            self.ping(dbapi_connection)
+        except Exception as exc:  # any failure means the connection is unusable
+            raise DisconnectionError("idle connection failed its ping") from exc
+
+    @staticmethod
+    def ping(dbapi_connection: Any) -> None:
+        dbapi_connection.execute("SELECT 1")
+        dbapi_connection.rollback()  # the ping must not leave a transaction open
 
 
 def _refuse_write_statement(state: ORMExecuteState) -> None:
-    if not state.is_select:
+    if state.is_insert or state.is_update or state.is_delete:
         raise ReadOnlySessionError("A GET/HEAD/OPTIONS request cannot write to the database.")
 
 

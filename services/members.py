@@ -6,14 +6,15 @@ SIREN; domains come from the active vocabulary; the parent exists and no member 
 ancestor; a member with history is archived, and only a member with nothing attached is deleted.
 """
 
+import functools
 import uuid
 from collections.abc import Collection, Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import ColumnElement, Select, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, with_expression
+from sqlalchemy.orm import Session, joinedload, selectinload, with_expression
 from sqlalchemy.orm.interfaces import ORMOption
 
 from models import Affiliation, Contact, Domain, Member
@@ -116,8 +117,12 @@ def _refuse_duplicates(session: Session, member: Member | None, fields: dict[str
 
 
 def _contacts_count() -> ColumnElement[int]:
-    """Contacts (not archived) whose affiliation with the member has not ended."""
-    today = literal(date.today(), Affiliation.end_date.type)
+    """Contacts (not archived) whose affiliation with the member has not ended.
+
+    "Today" is the database's ``CURRENT_DATE``, so the statement never changes and its
+    compiled form is built once.
+    """
+    today = func.current_date(type_=Affiliation.end_date.type)
     return (
         select(func.count(Affiliation.id))
         .join(Contact, Contact.id == Affiliation.contact_id)
@@ -131,13 +136,22 @@ def _contacts_count() -> ColumnElement[int]:
     )
 
 
-def member_loader_options() -> list[ORMOption]:
-    """Load what a member response embeds in a fixed number of queries, whatever the rows."""
-    return [
-        selectinload(Member.domains),
-        selectinload(Member.parent),
+@functools.cache
+def member_loader_options(*, single: bool = False) -> tuple[ORMOption, ...]:
+    """Load what a member response embeds in a fixed number of queries, whatever the rows.
+
+    The parent (at most one row) is joined in. Domains are joined in too when one member is
+    read, so that a GET costs one query; for pages they come in one second query instead,
+    so that the page's rows are not repeated once per domain.
+
+    Built once per process: the options are immutable, and building them (subquery
+    included) costs more than the query they add to.
+    """
+    return (
+        joinedload(Member.domains) if single else selectinload(Member.domains),
+        joinedload(Member.parent),
         with_expression(Member.contacts_count, _contacts_count()),
-    ]
+    )
 
 
 def list_members(
@@ -178,12 +192,16 @@ def list_members(
 
 def get_member(session: Session, member_id: uuid.UUID) -> Member:
     """The member with its domains, parent and contact count; ``NotFound`` otherwise."""
-    member = session.scalars(
-        select(Member)
-        .where(Member.id == member_id)
-        .options(*member_loader_options())
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    member = (
+        session.scalars(
+            select(Member)
+            .where(Member.id == member_id)
+            .options(*member_loader_options(single=True))
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .one_or_none()
+    )
     if member is None:
         raise NotFound("member", member_id)
     return member

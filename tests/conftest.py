@@ -169,11 +169,15 @@ def count_queries(app: Flask) -> Callable[[], AbstractContextManager[list[str]]]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Concurrency tests exist for PostgreSQL only: don't collect their SQLite variants."""
+    """Concurrency and pooling tests exist for PostgreSQL only: don't collect their SQLite
+    variants (they would only skip)."""
     sqlite_only_skips = [
         item
         for item in items
-        if "committing_app" in getattr(item, "fixturenames", ())
+        if (
+            "committing_app" in getattr(item, "fixturenames", ())
+            or item.get_closest_marker("postgres_only") is not None
+        )
         and getattr(item, "callspec", None) is not None
         and item.callspec.params.get("backend") == "sqlite"
     ]
