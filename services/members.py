@@ -15,6 +15,7 @@ from typing import Any, TypedDict, Unpack
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload, with_expression
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
 
 from models import Affiliation, Contact, Domain, Member
@@ -239,7 +240,7 @@ def _apply(member: Member, fields: dict[str, Any], domains: list[Domain] | None)
     if "parent_id" in fields:
         member.parent_id = fields["parent_id"]
     if domains is not None:
-        member.domains = domains
+        member.domains = sorted(domains, key=lambda domain: domain.code)  # as loaded from the DB
     if not member.country:
         member.country = "FR"
     member.departement = departement_of(member.postal_code) if member.country == "FR" else None
@@ -267,9 +268,15 @@ def _prepare(
     session: Session, member: Member | None, fields: dict[str, Any]
 ) -> list[Domain] | None:
     """Every check, before the member is touched: a refused request leaves the session clean
-    (and no autoflush runs midway)."""
+    (and no autoflush runs midway).
+
+    A new member's SIREN and external_id are left to the unique constraints (the 409 is built
+    after the refused INSERT), so that the common case pays no lookups; a change to an
+    existing member is checked first.
+    """
     _check_consistency(member, fields)
-    _refuse_duplicates(session, member, fields)
+    if member is not None:
+        _refuse_duplicates(session, member, fields)
     if "parent_id" in fields:
         _check_parent(session, member, fields["parent_id"])
     return resolve_domains(session, fields["domains"]) if "domains" in fields else None
@@ -283,7 +290,12 @@ def create_member(session: Session, **fields: Unpack[MemberFields]) -> Member:
     _apply(member, values, domains or [])
     session.add(member)
     commit(session, _conflicts(session, values))
-    return get_member(session, member.id)
+    # What the response embeds is already in memory (expire_on_commit is off; the parent was
+    # loaded by its check): no reload. A new member has no contacts yet.
+    set_committed_value(member, "contacts_count", 0)
+    parent = session.get(Member, member.parent_id) if member.parent_id else None
+    set_committed_value(member, "parent", parent)
+    return member
 
 
 def update_member(
