@@ -7,9 +7,12 @@ own database pool.
 import os
 
 bind = os.environ.get("MRM_BIND", "127.0.0.1:8000")
+# Chosen from bench/ measurements (README, "Benchmarks"): gthread keeps HTTP keep-alive (the
+# sync worker closes every connection); a worker's threads share one GIL, so past two threads
+# they add contention rather than throughput. Scale with processes: about two per core.
 workers = int(os.environ.get("MRM_WORKERS", "4"))
 worker_class = os.environ.get("MRM_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("MRM_THREADS", "4"))
+threads = int(os.environ.get("MRM_THREADS", "2"))
 keepalive = int(os.environ.get("MRM_KEEPALIVE", "5"))
 timeout = int(os.environ.get("MRM_TIMEOUT", "30"))
 graceful_timeout = 20

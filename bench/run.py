@@ -416,10 +416,13 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear pr
     random.Random(1).shuffle(data.member_ids)
 
     secret = secrets.token_urlsafe(48)
+    # Both servers read the same api/gunicorn_config.py; its defaults apply unless overridden.
+    from api import gunicorn_config  # noqa: PLC0415 - reads MRM_* from the environment
+
     worker_env = {
-        "MRM_WORKERS": os.environ.get("MRM_WORKERS", "4"),
-        "MRM_WORKER_CLASS": os.environ.get("MRM_WORKER_CLASS", "gthread"),
-        "MRM_THREADS": os.environ.get("MRM_THREADS", "4"),
+        "MRM_WORKERS": str(gunicorn_config.workers),
+        "MRM_WORKER_CLASS": gunicorn_config.worker_class,
+        "MRM_THREADS": str(gunicorn_config.threads),
     }
     common_env = {
         **worker_env,
