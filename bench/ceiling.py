@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import jwt
+import psycopg
 from flask import Flask, Response, request
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
@@ -113,28 +114,38 @@ members.sort_name, members.id, members.created_at, members.updated_at, members.v
 CONTACTS_COUNT = """(SELECT count(affiliations.id) AS count_1
 FROM affiliations JOIN contacts ON contacts.id = affiliations.contact_id
 WHERE affiliations.member_id = members.id AND contacts.archived_at IS NULL
-AND (affiliations.end_date IS NULL OR affiliations.end_date >= %(today)s::DATE))
+AND (affiliations.end_date IS NULL OR affiliations.end_date >= CURRENT_DATE))
 AS contacts_count"""
 
+# joinedload(Member.parent): the whole parent row comes along, aliased, as SQLAlchemy sends it.
+PARENT_COLUMNS = ", ".join(
+    f"members_1.{column.strip()} AS parent_{column.strip()}"
+    for column in MEMBER_COLUMNS.replace("members.", "").replace("\n", " ").split(",")
+)
+PARENT_JOIN = "LEFT OUTER JOIN members AS members_1 ON members_1.id = members.parent_id"
+
+# One member: parent and domains joined in (services.members.member_loader_options(single=True)).
 SQL_MEMBER_BY_ID = (
-    f"SELECT {CONTACTS_COUNT}, {MEMBER_COLUMNS} FROM members WHERE members.id = %(id)s::UUID"
+    f"SELECT {CONTACTS_COUNT}, {MEMBER_COLUMNS}, {PARENT_COLUMNS}, domains_1.code, "
+    "domains_1.label, domains_1.is_active, domains_1.id AS domain_id, domains_1.created_at AS "
+    "domain_created_at, domains_1.updated_at AS domain_updated_at, domains_1.version AS "
+    f"domain_version FROM members {PARENT_JOIN} LEFT OUTER JOIN (member_domains AS "
+    "member_domains_1 JOIN domains AS domains_1 ON domains_1.id = member_domains_1.domain_id) "
+    "ON members.id = member_domains_1.member_id WHERE members.id = %(id)s::UUID "
+    "ORDER BY domains_1.code"
 )
 
 SQL_MEMBERS_PAGE = (
-    f"SELECT {CONTACTS_COUNT}, {MEMBER_COLUMNS} FROM members "
+    f"SELECT {CONTACTS_COUNT}, {MEMBER_COLUMNS}, {PARENT_COLUMNS} FROM members {PARENT_JOIN} "
     "WHERE members.archived_at IS NULL {filters} "
     "ORDER BY members.sort_name ASC, members.id ASC LIMIT %(limit)s::INTEGER"
 )
 
-# selectinload(Member.domains) and selectinload(Member.parent), as SQLAlchemy sends them.
+# selectinload(Member.domains) for pages, as SQLAlchemy sends it.
 SQL_DOMAINS_OF = """SELECT member_domains.member_id, domains.code, domains.label,
 domains.is_active, domains.id, domains.created_at, domains.updated_at, domains.version
 FROM member_domains JOIN domains ON domains.id = member_domains.domain_id
 WHERE member_domains.member_id IN ({ids}) ORDER BY domains.code"""
-
-SQL_PARENTS = f"SELECT {MEMBER_COLUMNS} FROM members WHERE members.id IN ({{ids}})"
-
-SQL_SIREN_TAKEN = "SELECT members.id FROM members WHERE members.siren = %(siren)s::VARCHAR"
 
 SQL_INSERT_MEMBER = """INSERT INTO members (name, legal_name, category, siren, siret,
 vat_number, headcount_band, year_founded, website, email, phone, street, postal_code, city,
@@ -173,15 +184,17 @@ def _in_list(cursor: Any, sql: str, ids: list[uuid.UUID]) -> list[dict[str, Any]
     return cursor.execute(sql.replace("{ids}", placeholders), ids).fetchall()
 
 
+def _parent_of(row: dict[str, Any]) -> dict[str, Any] | None:
+    return {"id": row["parent_id"], "name": row["parent_name"]} if row["parent_id"] else None
+
+
 def _members_out(cursor: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Embed domains and parents with the two extra queries mrm's loader options send."""
+    """Embed domains with the one extra query mrm's loader options send for a page."""
     ids = [row["id"] for row in rows]
     domains: dict[uuid.UUID, list[dict[str, Any]]] = {member_id: [] for member_id in ids}
     for row in _in_list(cursor, SQL_DOMAINS_OF, ids):
         domains[row["member_id"]].append({"code": row["code"], "label": row["label"]})
-    parent_ids = list({row["parent_id"] for row in rows if row["parent_id"] is not None})
-    parents = {p["id"]: p for p in _in_list(cursor, SQL_PARENTS, parent_ids)} if parent_ids else {}
-    return [_member_out(row, domains[row["id"]], parents.get(row["parent_id"])) for row in rows]
+    return [_member_out(row, domains[row["id"]], _parent_of(row)) for row in rows]
 
 
 def _cursor_of(sort: str, value: Any, last_id: uuid.UUID) -> str:
@@ -198,11 +211,12 @@ def get_member(member_id: uuid.UUID) -> Response:
     if refused := require("members:read"):
         return refused
     with pool().connection() as connection, connection.cursor() as cursor:
-        params = {"today": date.today(), "id": member_id}
-        row = cursor.execute(SQL_MEMBER_BY_ID, params).fetchone()
-        if row is None:
+        rows = cursor.execute(SQL_MEMBER_BY_ID, {"id": member_id}).fetchall()
+        if not rows:
             return problem(404, "No such member.")
-        (member,) = _members_out(cursor, [row])
+        row = rows[0]
+        domains = [{"code": r["code"], "label": r["label"]} for r in rows if r["code"]]
+        member = _member_out(row, domains, _parent_of(row))
     return json_response(member, headers={"ETag": f'"v{row["version"]}"'})
 
 
@@ -211,7 +225,7 @@ def list_members() -> Response:
     if refused := require("members:read"):
         return refused
     limit = min(int(request.args.get("limit", 50)), 200)
-    params: dict[str, Any] = {"today": date.today(), "limit": limit + 1}
+    params: dict[str, Any] = {"limit": limit + 1}
     filters = []
     if "category" in request.args:
         filters.append("AND members.category = %(category)s::VARCHAR")
@@ -235,7 +249,8 @@ def list_members() -> Response:
 
 @app.post("/api/v1/members")
 def create_member() -> Response:
-    """Check the SIREN is free, insert; the response is built from what was inserted."""
+    """Insert (a taken SIREN is refused by the constraint); the response is built from what was
+    inserted."""
     if refused := require("members:write"):
         return refused
     body = request.get_json()
@@ -256,9 +271,10 @@ def create_member() -> Response:
         "sort_name": fold(name),
     }
     with pool().connection() as connection, connection.cursor() as cursor:
-        if member["siren"] and cursor.execute(SQL_SIREN_TAKEN, member).fetchone():
+        try:
+            cursor.execute(SQL_INSERT_MEMBER, member)
+        except psycopg.errors.UniqueViolation:  # as mrm: the constraint decides, no pre-check
             return problem(409, "A member with this SIREN already exists.")
-        cursor.execute(SQL_INSERT_MEMBER, member)
     row = {name: None for name in OUT_FIELDS} | member
     row.update(country="FR", contacts_count=0, external_id=None, archived_at=None)
     row.update(archive_reason=None, created_at=now, updated_at=now)
