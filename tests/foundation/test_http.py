@@ -265,3 +265,15 @@ def test_json_nested_too_deeply_to_parse_is_400(client, staff_headers, session, 
     body = problem(response, 400)
     assert body["type"].endswith("malformed-request")
 
+
+def test_if_match_with_a_huge_version_is_412(client, staff_headers, session):
+    """Python refuses to parse an integer of more than 4300 digits: such a tag is simply not
+    one of ours, so it matches nothing."""
+    member = make_member(session)
+    session.commit()
+    response = client.patch(
+        f"/api/v1/members/{member.id}",
+        json={"city": "Paris"},
+        headers={**staff_headers, "If-Match": '"v' + "9" * 5000 + '"'},
+    )
+    problem(response, 412)
