@@ -19,6 +19,7 @@ from typing import Any
 import flask_smorest
 import marshmallow as ma
 from flask import Request, current_app, request
+from webargs import core
 from webargs.flaskparser import FlaskParser
 
 from api.auth import authorize
@@ -97,14 +98,18 @@ def _document_shared_errors(
 
 def refuse_undeclared_body() -> None:
     """An operation that takes no body refuses the fields of a JSON body sent anyway (422),
-    as the strict parser does for one that takes a body; ``{}`` is accepted."""
+    as the strict parser does for one that takes a body; ``{}`` is accepted, and a body that
+    is not JSON is a 400 as anywhere else."""
     if request.endpoint is None or not request.is_json or not request.content_length:
         return
     view = current_app.view_functions[request.endpoint]
     if "json" in _declared_locations(view, request.method):
         return
     try:
-        body = request.get_json(silent=True)
+        # webargs' parser turns bytes that are not UTF-8 into a JSONDecodeError too.
+        body = core.parse_json(request.get_data(cache=True))
+    except json.JSONDecodeError as error:
+        PARSER._handle_invalid_json_error(error, request)
     except RecursionError:
         PARSER._handle_invalid_json_error(_too_deep(), request)
     if body in (None, {}):

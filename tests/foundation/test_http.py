@@ -277,3 +277,17 @@ def test_if_match_with_a_huge_version_is_412(client, staff_headers, session):
         headers={**staff_headers, "If-Match": '"v' + "9" * 5000 + '"'},
     )
     problem(response, 412)
+
+
+def test_malformed_json_is_400_also_where_no_body_is_expected(client, staff_headers, session):
+    """A broken body is reported, not ignored, on an operation that takes none."""
+    member = make_member(session)
+    session.commit()
+    response = client.post(
+        f"/api/v1/members/{member.id}/restore",
+        data='{"reason": ',
+        content_type="application/json",
+        headers=staff_headers,
+    )
+    body = problem(response, 400)
+    assert body["type"].endswith("malformed-request")
