@@ -11,13 +11,15 @@
 """
 
 import http
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 import flask_smorest
 import marshmallow as ma
-from flask import current_app, request
+from flask import Request, current_app, request
+from webargs import core
 from webargs.flaskparser import FlaskParser
 
 from api.auth import authorize
@@ -40,6 +42,20 @@ class StrictParser(FlaskParser):
         "querystring": ma.RAISE,
         "json": ma.RAISE,
     }
+
+    def _raw_load_json(self, req: Request) -> Any:
+        """The body as JSON; one nested too deeply for the parser is malformed (400), not a 500."""
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            self._handle_invalid_json_error(_too_deep(), req)
+
+
+def _too_deep() -> json.JSONDecodeError:
+    return json.JSONDecodeError("JSON nested too deeply", "", 0)
+
+
+PARSER = StrictParser()
 
 
 def _declared_locations(view: Any, method: str) -> set[str]:
@@ -82,13 +98,20 @@ def _document_shared_errors(
 
 def refuse_undeclared_body() -> None:
     """An operation that takes no body refuses the fields of a JSON body sent anyway (422),
-    as the strict parser does for one that takes a body; ``{}`` is accepted."""
+    as the strict parser does for one that takes a body; ``{}`` is accepted, and a body that
+    is not JSON is a 400 as anywhere else."""
     if request.endpoint is None or not request.is_json or not request.content_length:
         return
     view = current_app.view_functions[request.endpoint]
     if "json" in _declared_locations(view, request.method):
         return
-    body = request.get_json(silent=True)
+    try:
+        # webargs' parser turns bytes that are not UTF-8 into a JSONDecodeError too.
+        body = core.parse_json(request.get_data(cache=True))
+    except json.JSONDecodeError as error:
+        PARSER._handle_invalid_json_error(error, request)
+    except RecursionError:
+        PARSER._handle_invalid_json_error(_too_deep(), request)
     if body in (None, {}):
         return
     if isinstance(body, dict):
@@ -101,7 +124,7 @@ def refuse_undeclared_body() -> None:
 class Blueprint(flask_smorest.Blueprint):
     """A resource's routes; see the module docstring for what it adds."""
 
-    ARGUMENTS_PARSER = StrictParser()
+    ARGUMENTS_PARSER = PARSER
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -4,7 +4,8 @@ import re
 
 from flask import request
 
-_TAG = re.compile(r'(W/)?"v(\d+)"')
+# Versions fit in 18 digits; a longer one is no tag of ours (and int() refuses > 4300 digits).
+_TAG = re.compile(r'(W/)?"v(\d{1,18})"')
 
 
 def etag_for(version: int) -> str:

@@ -2,6 +2,7 @@
 
 import marshmallow as ma
 
+from schemas.fields import Text
 from schemas.users import UserOut
 from services.roles import ALL_SCOPES
 
@@ -9,7 +10,7 @@ from services.roles import ALL_SCOPES
 class TokenRequest(ma.Schema):
     """E-mail and password; optionally fewer scopes than the account's role grants."""
 
-    email = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=254))
+    email = Text(required=True, validate=ma.validate.Length(min=1, max=254))
     password = ma.fields.String(
         required=True, load_only=True, validate=ma.validate.Length(min=1, max=256)
     )

@@ -15,6 +15,15 @@ class AwareDateTime(ma.fields.AwareDateTime):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="iso", default_timezone=None, **kwargs)
 
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        # Stored and compared in UTC: 0001-01-01T00:00+14:00 has no UTC form (it would be
+        # year 0), and converting it later, in the database layer, would be a 500.
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError as exc:
+            raise ma.ValidationError("Out of range once converted to UTC.") from exc
+
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         if value is not None:
             value = value.astimezone(UTC)

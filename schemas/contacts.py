@@ -7,7 +7,7 @@ import marshmallow as ma
 from models import AffiliationRole, PhoneKind
 from schemas.affiliations import AffiliationOut
 from schemas.common import ArchiveFilters, AwareDateTime, ListQuery, page_of, sort_field
-from schemas.fields import Email, Phone, TrimmedString
+from schemas.fields import Email, Phone, Text, TrimmedString
 
 PHONE_KINDS = [kind.value for kind in PhoneKind]
 ROLES = [role.value for role in AffiliationRole]
@@ -133,7 +133,7 @@ class MemberContactQuery(ArchiveFilters, ListQuery):
     """Filters of a member's contact list."""
 
     sort = sort_field("last_name", "created_at", "updated_at", default="last_name")
-    q = ma.fields.String(
+    q = Text(
         validate=ma.validate.Length(min=1, max=100),
         metadata={"description": "Search in names and e-mail, ignoring case and accents."},
     )
@@ -149,7 +149,7 @@ class ContactQuery(MemberContactQuery):
     member_id = ma.fields.UUID(
         metadata={"description": "Only contacts affiliated with this member (with `role`: in it)."}
     )
-    external_id = ma.fields.String(validate=EXTERNAL_ID)
+    external_id = Text(validate=EXTERNAL_ID)
 
 
 ContactPage = page_of(ContactOut, "ContactPage")

@@ -28,7 +28,24 @@ class Email(ma.fields.String):
         return result.normalized
 
 
-class TrimmedString(ma.fields.String):
+NUL_REFUSED = "Must not contain a NUL character (U+0000)."
+
+
+class Text(ma.fields.String):
+    """A string that can be stored: PostgreSQL refuses text containing U+0000.
+
+    Checked here, so the client gets a 422 on the field on both databases rather than a
+    value SQLite stores and PostgreSQL rejects.
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ma.ValidationError(NUL_REFUSED)
+        return text
+
+
+class TrimmedString(Text):
     """A string with surrounding white space removed; blank becomes an error when required."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:

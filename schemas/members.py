@@ -11,7 +11,7 @@ import marshmallow as ma
 
 from models import HEADCOUNT_BANDS, MemberCategory
 from schemas.common import ArchiveFilters, AwareDateTime, ListQuery, page_of, sort_field
-from schemas.fields import Email, Phone, Siren, Siret, TrimmedString, VatNumber, Website
+from schemas.fields import Email, Phone, Siren, Siret, Text, TrimmedString, VatNumber, Website
 from services.geography import DEPARTEMENTS, departement_of
 from services.identifiers import identifier_mismatches
 
@@ -51,7 +51,8 @@ class MemberFields(ma.Schema):
         validate=ma.validate.OneOf(HEADCOUNT_BANDS),
         metadata={"description": "INSEE head-count band code (tranche d'effectif salarié)."},
     )
-    year_founded = _optional(ma.fields.Integer, validate=_not_in_the_future)
+    # strict: 1999.5 is not a year (the default would truncate it) and neither is "1999".
+    year_founded = _optional(ma.fields.Integer, strict=True, validate=_not_in_the_future)
     website = _optional(Website)
     email = _optional(Email)
     phone = _optional(Phone)
@@ -72,7 +73,7 @@ class MemberFields(ma.Schema):
         metadata={"description": "Parent organisation (group, supervising institution)."},
     )
     domains = ma.fields.List(
-        ma.fields.String(validate=ma.validate.Length(min=1, max=50)),
+        Text(validate=ma.validate.Length(min=1, max=50)),
         validate=ma.validate.Length(max=50),
         metadata={"description": "Codes of domains of activity (see `/domains`)."},
     )
@@ -86,17 +87,23 @@ class MemberFields(ma.Schema):
         if errors:
             raise ma.ValidationError(errors)  # type: ignore[arg-type]
 
+    # The country a body without ``country`` means: FR for a new member; unknown for a patch
+    # (the stored country counts, and the service checks the record as it will be saved).
+    country_when_absent: str | None = None
+
     @ma.validates_schema
     def check_french_postal_code(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        """A French address (the default country) needs a real French postal code."""
+        """A French address needs a real French postal code."""
         postal_code = data.get("postal_code")
-        if postal_code and data.get("country", "FR") == "FR" and not departement_of(postal_code):
+        country = data.get("country", self.country_when_absent)
+        if postal_code and country == "FR" and not departement_of(postal_code):
             raise ma.ValidationError(FRENCH_POSTAL_CODE, field_name="postal_code")
 
 
 class MemberCreate(MemberFields):
     """A new member."""
 
+    country_when_absent = "FR"
     name = TrimmedString(required=True, validate=ma.validate.Length(min=1, max=200))
     category = ma.fields.String(required=True, validate=ma.validate.OneOf(CATEGORIES))
     external_id = _optional(TrimmedString, validate=EXTERNAL_ID)
@@ -176,18 +183,18 @@ class MemberQuery(ArchiveFilters, ListQuery):
     """Filters of the member list (archived members are hidden unless asked for)."""
 
     sort = sort_field("name", "created_at", "updated_at", default="name")
-    q = ma.fields.String(
+    q = Text(
         validate=ma.validate.Length(min=1, max=100),
         metadata={"description": "Search name, legal name, SIREN and city (accents ignored)."},
     )
     category = ma.fields.String(validate=ma.validate.OneOf(CATEGORIES))
     departement = ma.fields.String(validate=ma.validate.OneOf(sorted(DEPARTEMENTS)))
-    domain = ma.fields.String(
+    domain = Text(
         validate=ma.validate.Length(min=1, max=50), metadata={"description": "A domain code."}
     )
     has_siren = ma.fields.Boolean()
     parent_id = ma.fields.UUID()
-    external_id = ma.fields.String(validate=EXTERNAL_ID)
+    external_id = Text(validate=EXTERNAL_ID)
 
 
 MemberPage = page_of(MemberOut, "MemberPage")

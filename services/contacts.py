@@ -237,8 +237,11 @@ def upsert_contact(
     Fields the importer leaves out take their defaults, as in a create.
     """
     external_id = external_id.strip()
-    if not 1 <= len(external_id) <= _EXTERNAL_ID_LENGTH:
-        raise InvalidInput({"external_id": [f"Use 1 to {_EXTERNAL_ID_LENGTH} characters."]})
+    # The path is not read by a schema; PostgreSQL cannot compare text holding a NUL.
+    if not 1 <= len(external_id) <= _EXTERNAL_ID_LENGTH or "\x00" in external_id:
+        raise InvalidInput(
+            {"external_id": [f"Use 1 to {_EXTERNAL_ID_LENGTH} characters, none of them NUL."]}
+        )
     contact = session.scalar(
         select(Contact).where(Contact.external_id == external_id).options(_with_affiliations())
     )

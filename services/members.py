@@ -329,8 +329,11 @@ def upsert_member_by_external_id(
 
     Returns the member and whether it was created.
     """
-    if not 1 <= len(external_id) <= EXTERNAL_ID_MAX:
-        raise InvalidInput({"external_id": [f"Use 1 to {EXTERNAL_ID_MAX} characters."]})
+    # The path is not read by a schema; PostgreSQL cannot compare text holding a NUL.
+    if not 1 <= len(external_id) <= EXTERNAL_ID_MAX or "\x00" in external_id:
+        raise InvalidInput(
+            {"external_id": [f"Use 1 to {EXTERNAL_ID_MAX} characters, none of them NUL."]}
+        )
     existing_id = session.scalar(select(Member.id).where(Member.external_id == external_id))
     values: MemberFields = {**fields, "external_id": external_id}
     if existing_id is None:

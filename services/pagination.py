@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
@@ -35,17 +35,49 @@ class SortKey:
     decode: Callable[[Any], Any] = _identity
 
 
+# Cursors are not signed, so a client can edit one: every value read back is checked to be
+# what this module wrote, or the database layer would fail on it (a 500, not a 422).
+_INT64 = range(-(2**63), 2**63)
+
+
+def _decoder_of(python_type: type) -> Callable[[Any], Any]:
+    """Accept only a value of the column's own type that the database can bind."""
+
+    def decode(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, python_type):
+            raise ValueError("cursor value of the wrong type")
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("NUL in a cursor value")
+        if isinstance(value, int) and value not in _INT64:
+            raise ValueError("cursor value out of range")
+        return value
+
+    return decode
+
+
+def _decode_datetime(value: Any) -> datetime:
+    """An aware timestamp that has a UTC form (what ``_encode_value`` wrote)."""
+    if not isinstance(value, str):
+        raise TypeError("cursor timestamp is not a string")
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("cursor timestamp without an offset")
+    return moment.astimezone(UTC)
+
+
 def attribute_key(attribute: Any) -> SortKey:
     """Sort on a mapped attribute holding a string or a number."""
-    return SortKey(attribute, value_of=lambda row: getattr(row, attribute.key))
+    return SortKey(
+        attribute,
+        value_of=lambda row: getattr(row, attribute.key),
+        decode=_decoder_of(attribute.type.python_type),
+    )
 
 
 def datetime_key(attribute: Any) -> SortKey:
     """Sort on a mapped timestamp attribute."""
     return SortKey(
-        attribute,
-        value_of=lambda row: getattr(row, attribute.key),
-        decode=datetime.fromisoformat,
+        attribute, value_of=lambda row: getattr(row, attribute.key), decode=_decode_datetime
     )
 
 
@@ -81,10 +113,19 @@ def _decode_cursor(cursor: str, sort: str, key: SortKey) -> tuple[Any, uuid.UUID
                 {"cursor": ["This cursor belongs to another sort order; start again."]}
             )
         value, last_id = payload["v"]
+        if not isinstance(last_id, str):
+            raise TypeError("cursor id is not a string")
         return key.decode(value), uuid.UUID(last_id)
     except InvalidInput:
         raise
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        OverflowError,
+        binascii.Error,
+        UnicodeDecodeError,
+    ) as exc:
         raise bad from exc
 
 

@@ -160,11 +160,12 @@ class ContactArchiving(MethodView):
     @blp.arguments(ContactArchive)
     @blp.record_response(ContactOut)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any], contact_id: uuid.UUID) -> tuple[Contact, Headers]:
         """Archive a contact
 
         The contact is kept but left out of lists, and its e-mail may be given to another
-        contact.
+        contact; 409 if it is already archived.
         """
         contact = archive_contact(
             db.session, contact_id=contact_id, reason=body["reason"], if_match=if_match_versions()

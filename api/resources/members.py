@@ -144,7 +144,7 @@ class MemberRestoreAction(MethodView):
         return with_etag(member)
 
 
-@blp.route("/by-external-id/<string:external_id>")
+@blp.route("/by-external-id/<path:external_id>")
 class MemberByExternalId(MethodView):
     @blp.auth("members:write")
     @blp.if_match

@@ -103,3 +103,22 @@ def test_logout_accepts_the_refresh_token_clients_send(client, session):
     assert response.status_code == 204
     refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert refreshed.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/members/{member_id}/archive", "/api/v1/contacts/{contact_id}/archive"]
+)
+def test_archiving_twice_is_a_documented_409(client, path):
+    """Archiving an archived record answers 409; the spec must say so to client generators."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert "409" in spec["paths"][path]["post"]["responses"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/members", "/api/v1/contacts", "/api/v1/users"])
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00%2B14:00", "9999-12-31T23:59:59-14:00"])
+def test_updated_since_outside_the_utc_range_is_422(client, admin_headers, path, since):
+    """A valid timestamp whose offset pushes it past year 1 or 9999 in UTC cannot be compared
+    with stored (UTC) times: 422 on the field, not a 500."""
+    response = client.get(f"{path}?updated_since={since}", headers=admin_headers)
+    assert response.status_code == 422, response.get_json()
+    assert list(response.get_json()["errors"]) == ["updated_since"]

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from tests.factories import PASSWORD, make_user
+from tests.members.factories import make_member
 
 URL = "/api/v1/users"
 TOKEN_URL = "/api/v1/auth/token"
@@ -249,3 +250,44 @@ def test_json_keeps_schema_order(client, admin_headers):
     text = client.get(URL, headers=admin_headers).get_data(as_text=True)
     assert list(body) == ["data", "next_cursor"]
     assert text.index('"id"') < text.index('"email"')
+
+
+@pytest.mark.parametrize("path", ["/api/v1/members", "/api/v1/members/{id}/restore"])
+def test_json_nested_too_deeply_to_parse_is_400(client, staff_headers, session, path):
+    """Python's JSON parser gives up (RecursionError) long before the size limit: still a
+    malformed body, on an operation that takes a body and on one that takes none."""
+    member = make_member(session)
+    session.commit()
+    data = '{"name": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = client.post(
+        path.format(id=member.id), data=data, content_type="application/json", headers=staff_headers
+    )
+    body = problem(response, 400)
+    assert body["type"].endswith("malformed-request")
+
+
+def test_if_match_with_a_huge_version_is_412(client, staff_headers, session):
+    """Python refuses to parse an integer of more than 4300 digits: such a tag is simply not
+    one of ours, so it matches nothing."""
+    member = make_member(session)
+    session.commit()
+    response = client.patch(
+        f"/api/v1/members/{member.id}",
+        json={"city": "Paris"},
+        headers={**staff_headers, "If-Match": '"v' + "9" * 5000 + '"'},
+    )
+    problem(response, 412)
+
+
+def test_malformed_json_is_400_also_where_no_body_is_expected(client, staff_headers, session):
+    """A broken body is reported, not ignored, on an operation that takes none."""
+    member = make_member(session)
+    session.commit()
+    response = client.post(
+        f"/api/v1/members/{member.id}/restore",
+        data='{"reason": ',
+        content_type="application/json",
+        headers=staff_headers,
+    )
+    body = problem(response, 400)
+    assert body["type"].endswith("malformed-request")

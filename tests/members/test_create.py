@@ -112,6 +112,8 @@ NEXT_YEAR = date.today().year + 1
         ("website", "https://exa mple.fr", "URL"),
         ("year_founded", 1700, "1800"),
         ("year_founded", NEXT_YEAR, "1800"),
+        ("year_founded", 1999.5, "integer"),
+        ("year_founded", "1999", "integer"),
         ("headcount_band", "99", "one of"),
         ("category", "bank", "one of"),
         ("country", "France", "ISO"),

@@ -240,3 +240,28 @@ def test_upsert_errors(client, staff_headers, viewer_headers, member):
     too_long = client.put(f"{URL}/by-external-id/{'x' * 101}", json=body, headers=staff_headers)
     assert too_long.status_code == 422
     assert list(too_long.get_json()["errors"]) == ["external_id"]
+
+
+def test_patch_postal_code_alone_of_a_foreign_member_is_not_checked_as_french(
+    client, staff_headers, session
+):
+    # The body has no country, but the member's stored country (BE) is what counts.
+    foreign = make_member(session, country="BE", postal_code="1050")
+    session.commit()
+    response = client.patch(
+        f"{URL}/{foreign.id}", json={"postal_code": "1000"}, headers=staff_headers
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["postal_code"] == "1000"
+    assert response.get_json()["departement"] is None
+
+
+def test_upsert_accepts_external_ids_with_slashes(client, staff_headers):
+    # Importers' keys often look like paths (ERP/2024/17); contacts accept them too.
+    response = client.put(
+        f"{URL}/by-external-id/erp/2024/17",
+        json={"name": "Biotech X", "category": "startup"},
+        headers=staff_headers,
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["external_id"] == "erp/2024/17"
