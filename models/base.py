@@ -34,7 +34,12 @@ class RecordMixin:
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+    # A new record's updated_at equals its created_at, so "updated_at > created_at" means edited.
+    updated_at: Mapped[datetime] = mapped_column(
+        default=lambda context: context.get_current_parameters()["created_at"],
+        onupdate=utcnow,
+        index=True,
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     @declared_attr.directive

@@ -23,7 +23,11 @@ class NotFound(ServiceError):
 class InvalidInput(ServiceError):
     """Well-formed input that breaks a rule about its value (a 422 naming the fields)."""
 
-    def __init__(self, errors: Mapping[str, list[str]], detail: str = "Invalid input.") -> None:
+    def __init__(
+        self,
+        errors: Mapping[str, list[str]],
+        detail: str = "The request has invalid fields; see errors.",
+    ) -> None:
         super().__init__(detail)
         self.errors = dict(errors)
 

@@ -310,10 +310,14 @@ def update_member(
     check_version(member.version, if_match)
     values = dict(changes)
     domains = _prepare(session, member, values)
+    domains_before = {domain.id for domain in member.domains}
     _apply(member, values, domains)
-    # Bump the version (the ETag) even when only the domains changed, so that every change
-    # goes through the row's optimistic lock.
-    member.updated_at = utcnow()
+    domains_changed = {domain.id for domain in member.domains} != domains_before
+    if domains_changed or session.is_modified(member, include_collections=False):
+        # Bump the version (the ETag) and updated_at even when only the domains changed, so
+        # that every change goes through the row's optimistic lock and incremental sync sees
+        # it; a PATCH that changes nothing leaves both alone.
+        member.updated_at = utcnow()
     commit(session, _conflicts(session, values))
     return get_member(session, member.id)
 

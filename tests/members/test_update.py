@@ -40,6 +40,17 @@ def test_patch_of_domains_alone_bumps_the_etag(client, staff_headers, member):
     assert response.headers["ETag"] == '"v2"'
 
 
+def test_patch_that_changes_nothing_keeps_the_etag_and_updated_at(client, staff_headers, member):
+    before = client.get(f"{URL}/{member.id}", headers=staff_headers)
+    assert before.get_json()["updated_at"] == before.get_json()["created_at"]
+    same = {"name": "Acme Santé", "domains": ["imaging"]}
+    for body in ({}, same):
+        response = client.patch(f"{URL}/{member.id}", json=body, headers=staff_headers)
+        assert response.status_code == 200, response.get_json()
+        assert response.headers["ETag"] == before.headers["ETag"]
+        assert response.get_json()["updated_at"] == before.get_json()["updated_at"]
+
+
 def test_patch_null_clears_an_optional_field(client, staff_headers, member):
     response = client.patch(f"{URL}/{member.id}", json={"siren": None}, headers=staff_headers)
     assert response.status_code == 200
