@@ -107,7 +107,8 @@ MEMBER_COLUMNS = """members.name, members.legal_name, members.category, members.
 members.siret, members.vat_number, members.headcount_band, members.year_founded,
 members.website, members.email, members.phone, members.street, members.postal_code,
 members.city, members.country, members.departement, members.description, members.parent_id,
-members.external_id, members.archived_at, members.archive_reason, members.search_text,
+members.external_id, members.archived_at, members.archive_reason, members.restored_at,
+members.restore_reason, members.search_text,
 members.sort_name, members.id, members.created_at, members.updated_at, members.version"""
 
 # services/members.py: contacts not archived whose affiliation has not ended.
@@ -174,6 +175,8 @@ def _member_out(
     out["is_archived"] = row["archived_at"] is not None
     out["archived_at"] = row["archived_at"]
     out["archive_reason"] = row["archive_reason"]
+    out["restored_at"] = row["restored_at"]
+    out["restore_reason"] = row["restore_reason"]
     out["created_at"] = row["created_at"]
     out["updated_at"] = row["updated_at"]
     return out
@@ -277,7 +280,8 @@ def create_member() -> Response:
             return problem(409, "A member with this SIREN already exists.")
     row = {name: None for name in OUT_FIELDS} | member
     row.update(country="FR", contacts_count=0, external_id=None, archived_at=None)
-    row.update(archive_reason=None, created_at=now, updated_at=now)
+    row.update(archive_reason=None, restored_at=None, restore_reason=None)
+    row.update(created_at=now, updated_at=now)
     return json_response(
         _member_out(row, [], None),
         201,
@@ -287,7 +291,8 @@ def create_member() -> Response:
 
 CONTACT_COLUMNS = """contacts.first_name, contacts.last_name, contacts.email, contacts.phones,
 contacts.preferred_language, contacts.notes, contacts.external_id, contacts.archived_at,
-contacts.archive_reason, contacts.search_text, contacts.sort_name, contacts.id,
+contacts.archive_reason, contacts.restored_at, contacts.restore_reason, contacts.search_text,
+contacts.sort_name, contacts.id,
 contacts.created_at, contacts.updated_at, contacts.version"""
 
 SQL_CONTACTS_PAGE = (
@@ -349,6 +354,8 @@ def list_contacts() -> Response:
         out["is_archived"] = row["archived_at"] is not None
         out["archived_at"] = row["archived_at"]
         out["archive_reason"] = row["archive_reason"]
+        out["restored_at"] = row["restored_at"]
+        out["restore_reason"] = row["restore_reason"]
         out["affiliations"] = by_contact[row["id"]]
         out["created_at"] = row["created_at"]
         out["updated_at"] = row["updated_at"]

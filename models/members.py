@@ -93,6 +93,8 @@ class Member(RecordMixin, Base):
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True, default=None)
     archived_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     archive_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    restored_at: Mapped[datetime | None] = mapped_column(default=None)
+    restore_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     # Folded (accent- and case-insensitive) copies written by services/members.py.
     search_text: Mapped[str] = mapped_column(Text, default="")
     sort_name: Mapped[str] = mapped_column(SORT_STRING, default="")

@@ -121,3 +121,11 @@ def page_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
         },
         name=name,
     )
+
+
+class RestoreRequest(ma.Schema):
+    """Why an archived record comes back (optional; the body itself may be left out)."""
+
+    reason = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=500)
+    )

@@ -66,6 +66,8 @@ class ContactOut(ma.Schema):
     )
     archived_at = AwareDateTime(allow_none=True)
     archive_reason = ma.fields.String(allow_none=True)
+    restored_at = AwareDateTime(allow_none=True)
+    restore_reason = ma.fields.String(allow_none=True)
     affiliations = _Affiliations()
     created_at = AwareDateTime()
     updated_at = AwareDateTime()

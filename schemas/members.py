@@ -175,6 +175,8 @@ class MemberOut(ma.Schema):
     is_archived = ma.fields.Boolean()
     archived_at = AwareDateTime(allow_none=True)
     archive_reason = ma.fields.String(allow_none=True)
+    restored_at = AwareDateTime(allow_none=True)
+    restore_reason = ma.fields.String(allow_none=True)
     created_at = AwareDateTime()
     updated_at = AwareDateTime()
 

@@ -278,7 +278,11 @@ def archive_contact(
 
 
 def restore_contact(
-    session: Session, *, contact_id: uuid.UUID, if_match: Collection[int] | None
+    session: Session,
+    *,
+    contact_id: uuid.UUID,
+    reason: str | None = None,
+    if_match: Collection[int] | None,
 ) -> Contact:
     """Bring an archived contact back; 409 if it is not archived, or if an active contact took
     its e-mail since."""
@@ -288,6 +292,8 @@ def restore_contact(
         raise Conflict("This contact is not archived.", field="archived_at")
     contact.archived_at = None
     contact.archive_reason = None
+    contact.restored_at = utcnow()
+    contact.restore_reason = reason
     _commit_contact(session, contact)
     return contact
 

@@ -359,8 +359,14 @@ def _set_archived(
         raise Conflict("The member is already archived.", field="archived_at")
     if not archived and member.archived_at is None:
         raise Conflict("The member is not archived.", field="archived_at")
-    member.archived_at = utcnow() if archived else None
-    member.archive_reason = reason
+    if archived:
+        member.archived_at = utcnow()
+        member.archive_reason = reason
+    else:
+        member.archived_at = None
+        member.archive_reason = None
+        member.restored_at = utcnow()
+        member.restore_reason = reason
     commit(session)
     return get_member(session, member.id)
 
@@ -375,11 +381,15 @@ def archive_member(
 
 
 def restore_member(
-    session: Session, *, member_id: uuid.UUID, if_match: Collection[int] | None
+    session: Session,
+    *,
+    member_id: uuid.UUID,
+    reason: str | None = None,
+    if_match: Collection[int] | None,
 ) -> Member:
-    """Bring an archived member back into lists; 409 if it is not archived."""
+    """Bring an archived member back into lists, noting when and why; 409 if not archived."""
     return _set_archived(
-        session, member_id=member_id, archived=False, reason=None, if_match=if_match
+        session, member_id=member_id, archived=False, reason=reason, if_match=if_match
     )
 
 

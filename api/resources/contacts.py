@@ -23,6 +23,7 @@ from schemas.affiliations import (
     AffiliationPatch,
     AffiliationQuery,
 )
+from schemas.common import RestoreRequest
 from schemas.contacts import (
     ContactArchive,
     ContactCreate,
@@ -177,15 +178,22 @@ class ContactArchiving(MethodView):
 class ContactRestoring(MethodView):
     @blp.auth("contacts:write")
     @blp.if_match
+    @blp.arguments(RestoreRequest, required=False)
     @blp.record_response(ContactOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
-    def post(self, contact_id: uuid.UUID) -> tuple[Contact, Headers]:
+    def post(self, body: dict[str, Any], contact_id: uuid.UUID) -> tuple[Contact, Headers]:
         """Restore an archived contact
 
-        Refused (409) when an active contact has taken its e-mail address meanwhile.
+        Refused (409) when it is not archived, or when an active contact has taken its e-mail
+        address meanwhile. An optional `reason` is kept as `restore_reason`.
         """
-        contact = restore_contact(db.session, contact_id=contact_id, if_match=if_match_versions())
+        contact = restore_contact(
+            db.session,
+            contact_id=contact_id,
+            reason=body.get("reason"),
+            if_match=if_match_versions(),
+        )
         return with_etag(contact)
 
 

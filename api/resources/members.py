@@ -11,6 +11,7 @@ from api.extensions import db
 from api.pagination import paginate
 from api.responses import created, with_etag
 from models import Member
+from schemas.common import RestoreRequest
 from schemas.members import (
     MemberArchive,
     MemberCreate,
@@ -135,12 +136,21 @@ class MemberArchiveAction(MethodView):
 class MemberRestoreAction(MethodView):
     @blp.auth("members:write")
     @blp.if_match
+    @blp.arguments(RestoreRequest, required=False)
     @blp.record_response(MemberOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
-    def post(self, member_id: uuid.UUID) -> tuple[Member, dict[str, str]]:
-        """Restore an archived member; 409 if it is not archived"""
-        member = restore_member(db.session, member_id=member_id, if_match=if_match_versions())
+    def post(self, body: dict[str, Any], member_id: uuid.UUID) -> tuple[Member, dict[str, str]]:
+        """Restore an archived member; 409 if it is not archived
+
+        An optional `reason` is kept as `restore_reason`, with `restored_at`.
+        """
+        member = restore_member(
+            db.session,
+            member_id=member_id,
+            reason=body.get("reason"),
+            if_match=if_match_versions(),
+        )
         return with_etag(member)
 
 

@@ -292,6 +292,17 @@ def test_archive_and_restore_are_state_changes(client, staff_headers, session):
     assert client.post(f"{url}/restore", headers=staff_headers).status_code == 200
 
 
+def test_restore_keeps_an_optional_reason(client, staff_headers, session):
+    contact = make_contact(session)
+    session.commit()
+    url = f"{URL}/{contact.id}"
+    client.post(f"{url}/archive", json={}, headers=staff_headers)
+    restored = client.post(f"{url}/restore", json={"reason": "Back"}, headers=staff_headers)
+    assert restored.status_code == 200, restored.get_json()
+    assert restored.get_json()["restore_reason"] == "Back"
+    assert restored.get_json()["restored_at"] is not None
+
+
 def test_delete_erases_the_person_and_their_affiliations(client, staff_headers, session):
     contact = make_contact(session, email="gone@example.org")
     member = make_member(session)

@@ -73,17 +73,16 @@ def test_a_body_field_is_refused_where_no_body_is_expected(client, staff_headers
 
 
 def test_an_empty_body_is_accepted_where_no_body_is_expected(client, staff_headers, session):
-    member = make_member(session, name="Lab", archived_at=datetime.now(UTC), archive_reason="x")
+    member = make_member(session, name="Lab")
     session.commit()
-    restored = client.post(f"/api/v1/members/{member.id}/restore", json={}, headers=staff_headers)
-    assert restored.status_code == 200
-    assert restored.get_json()["is_archived"] is False
+    deleted = client.delete(f"/api/v1/members/{member.id}", json={}, headers=staff_headers)
+    assert deleted.status_code == 204
 
 
 def test_a_json_value_is_refused_where_no_body_is_expected(client, staff_headers, session):
-    member = make_member(session, name="Lab", archived_at=datetime.now(UTC), archive_reason="x")
+    member = make_member(session, name="Lab")
     session.commit()
-    response = client.post(f"/api/v1/members/{member.id}/restore", json=[1], headers=staff_headers)
+    response = client.delete(f"/api/v1/members/{member.id}", json=[1], headers=staff_headers)
     assert response.status_code == 422
     assert response.get_json()["errors"] == {"body": ["This operation takes no body."]}
 

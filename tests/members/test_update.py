@@ -171,6 +171,24 @@ def test_archive_and_restore(client, staff_headers, member):
     assert client.post(f"{url}/restore", headers=staff_headers).status_code == 409
 
 
+def test_restore_keeps_an_optional_reason(client, staff_headers, member):
+    url = f"{URL}/{member.id}"
+    client.post(f"{url}/archive", json={"reason": "Membership lapsed"}, headers=staff_headers)
+    restored = client.post(
+        f"{url}/restore", json={"reason": "Renewed for 2027"}, headers=staff_headers
+    )
+    assert restored.status_code == 200, restored.get_json()
+    body = restored.get_json()
+    assert body["restore_reason"] == "Renewed for 2027"
+    assert body["restored_at"] is not None
+    client.post(f"{url}/archive", json={"reason": "Again"}, headers=staff_headers)
+    too_long = client.post(f"{url}/restore", json={"reason": "x" * 501}, headers=staff_headers)
+    assert too_long.status_code == 422
+    assert "reason" in too_long.get_json()["errors"]
+    unknown = client.post(f"{url}/restore", json={"why": "x"}, headers=staff_headers)
+    assert unknown.status_code == 422
+
+
 def test_archive_errors(client, staff_headers, viewer_headers, member):
     url = f"{URL}/{member.id}/archive"
     assert client.post(url, json={}, headers=staff_headers).status_code == 422
