@@ -199,7 +199,7 @@ def run_profile(
         files = profile_scenario(
             client, slowest, data, headers, iterations=profile_iterations, output_stem=output_stem
         )
-        result["profiled"] = {"scenario": slowest.name, "files": [str(f) for f in files]}
+        result["profiled"] = {"scenario": slowest.name, "files": [f.name for f in files]}
     del app
     return result
 
