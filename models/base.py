@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Integer, MetaData, Uuid
+from sqlalchemy import Integer, MetaData, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from models.types import UTCDateTime, utcnow
@@ -45,3 +45,19 @@ class RecordMixin:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, object]:  # noqa: N805 - declared_attr passes the class
         return {"version_id_col": cls.version}
+
+
+class ArchivableMixin:
+    """Records hidden from lists rather than deleted once they have history.
+
+    The reasons of the last archiving and the last restore are kept with their times.
+    """
+
+    archived_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    archive_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    restored_at: Mapped[datetime | None] = mapped_column(default=None)
+    restore_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None

@@ -4,14 +4,14 @@ Contacts hold personal data (GDPR): never write their names, e-mails or phones t
 """
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, RecordMixin
+from models.base import ArchivableMixin, Base, RecordMixin
 from models.members import SORT_STRING, Member
 
 
@@ -31,7 +31,7 @@ class AffiliationRole(StrEnum):
     OTHER = "other"
 
 
-class Contact(RecordMixin, Base):
+class Contact(ArchivableMixin, RecordMixin, Base):
     """A person; usually affiliated with one member, sometimes with several."""
 
     __tablename__ = "contacts"
@@ -45,17 +45,9 @@ class Contact(RecordMixin, Base):
     preferred_language: Mapped[str | None] = mapped_column(String(8), default=None)  # "fr", "en"
     notes: Mapped[str | None] = mapped_column(Text, default=None)
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True, default=None)
-    archived_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
-    archive_reason: Mapped[str | None] = mapped_column(String(500), default=None)
-    restored_at: Mapped[datetime | None] = mapped_column(default=None)
-    restore_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     # Folded copies written by the services: first + last name + e-mail, and "last first".
     search_text: Mapped[str] = mapped_column(Text, default="")
     sort_name: Mapped[str] = mapped_column(SORT_STRING, default="")
-
-    @property
-    def is_archived(self) -> bool:
-        return self.archived_at is not None
 
     affiliations: Mapped[list["Affiliation"]] = relationship(
         back_populates="contact",

@@ -1,13 +1,12 @@
 """Members (the organisations of the cluster) and the vocabulary of their domains of activity."""
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
-from models.base import Base, RecordMixin
+from models.base import ArchivableMixin, Base, RecordMixin
 
 # Byte-wise ordering on PostgreSQL, the same as SQLite's BINARY collation, so that sorting by
 # name (and the keyset cursors built on it) gives the same order on both databases.
@@ -63,7 +62,7 @@ class Domain(RecordMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
 
 
-class Member(RecordMixin, Base):
+class Member(ArchivableMixin, RecordMixin, Base):
     """An organisation of the cluster: company, laboratory, hospital, investor..."""
 
     __tablename__ = "members"
@@ -91,10 +90,6 @@ class Member(RecordMixin, Base):
         ForeignKey("members.id", ondelete="RESTRICT"), default=None, index=True
     )
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True, default=None)
-    archived_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
-    archive_reason: Mapped[str | None] = mapped_column(String(500), default=None)
-    restored_at: Mapped[datetime | None] = mapped_column(default=None)
-    restore_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     # Folded (accent- and case-insensitive) copies written by services/members.py.
     search_text: Mapped[str] = mapped_column(Text, default="")
     sort_name: Mapped[str] = mapped_column(SORT_STRING, default="")
@@ -103,10 +98,6 @@ class Member(RecordMixin, Base):
     domains: Mapped[list[Domain]] = relationship(
         secondary=member_domains, order_by=Domain.code, lazy="raise_on_sql"
     )
-
-    @property
-    def is_archived(self) -> bool:
-        return self.archived_at is not None
 
     # Number of contacts with an active affiliation; loaded with ``with_expression`` by the
     # member services (None when a query did not ask for it).
