@@ -63,8 +63,8 @@ class Settings:
     log_level: str = "INFO"
     max_content_length: int = 1024 * 1024
     db_pool_size: int = 5
-    db_ping_after_idle_seconds: int = 10
     db_max_overflow: int = 5
+    db_ping_after_idle_seconds: int = 10
     login_max_failures: int = 5
     login_ip_max_failures: int = 50
     login_lock_minutes: int = 15

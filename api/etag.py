@@ -23,11 +23,3 @@ def if_match_versions() -> frozenset[int] | None:
         return None
     # If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches.
     return frozenset(int(version) for weak, version in _TAG.findall(header) if not weak)
-
-
-def not_modified(version: int) -> bool:
-    """True when ``If-None-Match`` already names this version (the client may answer 304)."""
-    header = request.headers.get("If-None-Match")
-    if not header:
-        return False
-    return header.strip() == "*" or etag_for(version) in header.replace("W/", "")

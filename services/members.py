@@ -8,7 +8,7 @@ ancestor; a member with history is archived, and only a member with nothing atta
 
 import functools
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
@@ -421,12 +421,3 @@ def delete_member(
         raise Conflict(
             "Other records refer to the member; archive it instead of deleting it."
         ) from exc
-
-
-def members_by_ids(session: Session, member_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Member]:
-    """Members by id, loaded for a response (for resources that embed members)."""
-    ids = list(set(member_ids))
-    if not ids:
-        return {}
-    stmt = select(Member).where(Member.id.in_(ids)).options(*member_loader_options())
-    return {member.id: member for member in session.scalars(stmt)}

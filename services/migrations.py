@@ -5,7 +5,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine
 from sqlalchemy.schema import SchemaItem
 
 import migrations
@@ -46,8 +46,3 @@ def upgrade_database(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
-
-
-def database_is_empty(engine: Engine) -> bool:
-    """True when no table exists yet (a first start)."""
-    return not inspect(engine).get_table_names()
