@@ -11,7 +11,6 @@
 """
 
 import http
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -19,11 +18,13 @@ from typing import Any
 import flask_smorest
 import marshmallow as ma
 from flask import Request, current_app, request
+from flask_smorest import abort
 from webargs import core
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from api.auth import authorize
 from api.responses import ETAG, LINK, LOCATION
+from services import strict_json
 from services.errors import InvalidInput
 
 BEARER_SCHEME = "bearerAuth"
@@ -44,15 +45,29 @@ class StrictParser(FlaskParser):
     }
 
     def _raw_load_json(self, req: Request) -> Any:
-        """The body as JSON; one nested too deeply for the parser is malformed (400), not a 500."""
-        try:
-            return super()._raw_load_json(req)
-        except RecursionError:
-            self._handle_invalid_json_error(_too_deep(), req)
+        """The body read by ``load_json_body``, the one reader of JSON bodies."""
+        if not is_json_request(req):
+            return core.missing
+        return load_json_body(req)
 
 
-def _too_deep() -> json.JSONDecodeError:
-    return json.JSONDecodeError("JSON nested too deeply", "", 0)
+def load_json_body(req: Request) -> Any:
+    """The body as strict JSON (``services/strict_json.py``); ``missing`` when empty.
+
+    Malformed JSON (duplicate keys, huge integers, deep nesting, bytes that are not UTF-8...) is
+    a 400 saying why; a string holding a lone surrogate is a 422 naming its field.
+    """
+    data = req.get_data(cache=True)
+    if not data:
+        return core.missing
+    try:
+        return strict_json.loads(data)
+    except strict_json.MalformedJson as error:
+        abort(400, messages={"json": [str(error)]})
+    except strict_json.LoneSurrogate as error:
+        raise InvalidInput(
+            {error.path or "body": [error.MESSAGE]}, "The request has invalid fields; see errors."
+        ) from None
 
 
 PARSER = StrictParser()
@@ -105,14 +120,8 @@ def refuse_undeclared_body() -> None:
     view = current_app.view_functions[request.endpoint]
     if "json" in _declared_locations(view, request.method):
         return
-    try:
-        # webargs' parser turns bytes that are not UTF-8 into a JSONDecodeError too.
-        body = core.parse_json(request.get_data(cache=True))
-    except json.JSONDecodeError as error:
-        PARSER._handle_invalid_json_error(error, request)
-    except RecursionError:
-        PARSER._handle_invalid_json_error(_too_deep(), request)
-    if body in (None, {}):
+    body = load_json_body(request)
+    if body is core.missing or body in (None, {}):
         return
     if isinstance(body, dict):
         errors = {name: ["Unknown field."] for name in body}

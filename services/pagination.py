@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
+from services import strict_json
 from services.errors import InvalidInput
 
 MAX_LIMIT = 200
@@ -104,28 +105,31 @@ def _encode_cursor(sort: str, values: Sequence[Any]) -> str:
 
 
 def _decode_cursor(cursor: str, sort: str, key: SortKey) -> tuple[Any, uuid.UUID]:
+    """The last row's sort value and id, from a cursor ``_encode_cursor`` wrote.
+
+    The decoded JSON must have exactly that shape, ``{"s": sort, "v": [value, id]}``, read by
+    the strict JSON reader (no lone surrogates, huge numbers or deep nesting).
+    """
     bad = InvalidInput({"cursor": ["Not a cursor returned by this list."]}, "Invalid cursor.")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        payload = strict_json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(payload, dict) or set(payload) != {"s", "v"}:
+            raise TypeError("cursor is not an object of s and v")
         if payload["s"] != sort:
             raise InvalidInput(
                 {"cursor": ["This cursor belongs to another sort order; start again."]}
             )
+        if not isinstance(payload["v"], list) or len(payload["v"]) != 2:
+            raise TypeError("cursor values are not a pair")
         value, last_id = payload["v"]
         if not isinstance(last_id, str):
             raise TypeError("cursor id is not a string")
         return key.decode(value), uuid.UUID(last_id)
     except InvalidInput:
         raise
-    except (
-        ValueError,
-        KeyError,
-        TypeError,
-        OverflowError,
-        binascii.Error,
-        UnicodeDecodeError,
-    ) as exc:
+    except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
+        # strict_json's errors and UnicodeDecodeError are ValueErrors.
         raise bad from exc
 
 
