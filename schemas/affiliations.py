@@ -7,7 +7,7 @@ import marshmallow as ma
 
 from models import AffiliationRole
 from schemas.common import AwareDateTime, ListQuery, page_of, sort_field
-from schemas.fields import TrimmedString
+from schemas.fields import BoundedList, Flag, TrimmedString
 from schemas.members import MemberRef
 
 ROLES = [role.value for role in AffiliationRole]
@@ -31,10 +31,8 @@ class AffiliationOut(ma.Schema):
 
 
 def _roles(**kwargs: Any) -> ma.fields.List:
-    return ma.fields.List(
-        ma.fields.String(validate=ma.validate.OneOf(ROLES)),
-        validate=ma.validate.Length(max=len(ROLES)),
-        **kwargs,
+    return BoundedList(
+        ma.fields.String(validate=ma.validate.OneOf(ROLES)), max_items=len(ROLES), **kwargs
     )
 
 
@@ -57,7 +55,7 @@ class AffiliationCreate(_PeriodCheck):
     roles = _roles(load_default=list)
     start_date = ma.fields.Date(load_default=None, allow_none=True)
     end_date = ma.fields.Date(load_default=None, allow_none=True)
-    is_primary = ma.fields.Boolean(
+    is_primary = Flag(
         load_default=False,
         metadata={"description": "Making it primary demotes the contact's previous primary."},
     )
@@ -70,7 +68,7 @@ class AffiliationPatch(_PeriodCheck):
     roles = _roles()
     start_date = ma.fields.Date(allow_none=True)
     end_date = ma.fields.Date(allow_none=True)
-    is_primary = ma.fields.Boolean(
+    is_primary = Flag(
         metadata={"description": "true demotes the contact's previous primary affiliation."}
     )
 

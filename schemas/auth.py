@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from schemas.fields import Text
+from schemas.fields import BoundedList, Text
 from schemas.users import UserOut
 from services.roles import ALL_SCOPES
 
@@ -14,9 +14,10 @@ class TokenRequest(ma.Schema):
     password = ma.fields.String(
         required=True, load_only=True, validate=ma.validate.Length(min=1, max=256)
     )
-    scopes = ma.fields.List(
+    scopes = BoundedList(
         ma.fields.String(validate=ma.validate.OneOf(sorted(ALL_SCOPES))),
-        validate=ma.validate.Length(min=1),
+        min_items=1,
+        max_items=len(ALL_SCOPES),
         metadata={"description": "Ask for a subset of your scopes (e.g. a read-only token)."},
     )
 
@@ -24,7 +25,7 @@ class TokenRequest(ma.Schema):
 class RefreshRequest(ma.Schema):
     """A refresh token, usable once: in the body, or as the bearer token."""
 
-    refresh_token = ma.fields.String(
+    refresh_token = Text(
         validate=ma.validate.Length(min=1, max=4000),
         metadata={"description": "May instead be sent as `Authorization: Bearer <refresh>`."},
     )
@@ -33,7 +34,7 @@ class RefreshRequest(ma.Schema):
 class LogoutRequest(ma.Schema):
     """Optional: what some clients send when logging out."""
 
-    refresh_token = ma.fields.String(
+    refresh_token = Text(
         validate=ma.validate.Length(min=1, max=4000),
         metadata={
             "description": "Accepted but not needed: the access token's login is revoked, "

@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from schemas.fields import QueryFlag, Text, TrimmedString
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
@@ -63,11 +64,11 @@ class ListQuery(ma.Schema):
         validate=ma.validate.Range(min=1, max=MAX_LIMIT),
         metadata={"description": f"Page size, at most {MAX_LIMIT}."},
     )
-    cursor = ma.fields.String(
+    cursor = Text(
         validate=ma.validate.Length(max=2000),
         metadata={"description": "Opaque cursor from the previous page's `next_cursor`."},
     )
-    include_total = ma.fields.Boolean(
+    include_total = QueryFlag(
         load_default=False, metadata={"description": "Add the number of matching records."}
     )
     updated_since = QueryDateTime(
@@ -79,11 +80,11 @@ class ArchiveFilters(ma.Schema):
     """``archived`` and ``include_archived`` of lists whose archived records are hidden unless
     asked for; loaded as the one ``archived`` argument the services take (None: both)."""
 
-    archived = ma.fields.Boolean(
+    archived = QueryFlag(
         load_default=False,
         metadata={"description": "`true` lists only archived records (default `false`)."},
     )
-    include_archived = ma.fields.Boolean(
+    include_archived = QueryFlag(
         load_default=False,
         metadata={"description": "`true` lists archived and active records together."},
     )
@@ -126,6 +127,4 @@ def page_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
 class RestoreRequest(ma.Schema):
     """Why an archived record comes back (optional; the body itself may be left out)."""
 
-    reason = ma.fields.String(
-        load_default=None, allow_none=True, validate=ma.validate.Length(max=500)
-    )
+    reason = TrimmedString(load_default=None, allow_none=True, validate=ma.validate.Length(max=500))

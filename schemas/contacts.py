@@ -7,7 +7,7 @@ import marshmallow as ma
 from models import AffiliationRole, PhoneKind
 from schemas.affiliations import AffiliationOut
 from schemas.common import ArchiveFilters, AwareDateTime, ListQuery, page_of, sort_field
-from schemas.fields import Email, Phone, Text, TrimmedString
+from schemas.fields import BoundedList, Email, Phone, SearchText, Text, TrimmedString
 
 PHONE_KINDS = [kind.value for kind in PhoneKind]
 ROLES = [role.value for role in AffiliationRole]
@@ -33,9 +33,7 @@ class ContactPhone(ma.Schema):
 
 
 def _phones(**kwargs: Any) -> ma.fields.List:
-    return ma.fields.List(
-        ma.fields.Nested(ContactPhone), validate=ma.validate.Length(max=MAX_PHONES), **kwargs
-    )
+    return BoundedList(ma.fields.Nested(ContactPhone), max_items=MAX_PHONES, **kwargs)
 
 
 class _Affiliations(ma.fields.List):
@@ -135,10 +133,7 @@ class MemberContactQuery(ArchiveFilters, ListQuery):
     """Filters of a member's contact list."""
 
     sort = sort_field("last_name", "created_at", "updated_at", default="last_name")
-    q = Text(
-        validate=ma.validate.Length(min=1, max=100),
-        metadata={"description": "Search in names and e-mail, ignoring case and accents."},
-    )
+    q = SearchText(description="Search in names and e-mail, ignoring case and accents.")
     role = ma.fields.String(
         validate=ma.validate.OneOf(ROLES),
         metadata={"description": "Only contacts holding this role in an affiliation."},

@@ -3,7 +3,7 @@
 import marshmallow as ma
 
 from schemas.common import AwareDateTime, ListQuery, page_of, sort_field
-from schemas.fields import TrimmedString
+from schemas.fields import Flag, QueryFlag, TrimmedString
 
 CODE = ma.validate.Regexp(
     r"^[a-z][a-z0-9_]{1,49}$",
@@ -30,21 +30,21 @@ class DomainCreate(ma.Schema):
 
     code = ma.fields.String(required=True, validate=CODE)
     label = TrimmedString(required=True, validate=LABEL)
-    is_active = ma.fields.Boolean(load_default=True)
+    is_active = Flag(load_default=True)
 
 
 class DomainPatch(ma.Schema):
     """A domain's label or active flag (the code never changes: importers rely on it)."""
 
     label = TrimmedString(validate=LABEL)
-    is_active = ma.fields.Boolean()
+    is_active = Flag()
 
 
 class DomainQuery(ListQuery):
     """Filters of the domain list."""
 
     sort = sort_field("code", "label", "created_at", "updated_at", default="code")
-    is_active = ma.fields.Boolean()
+    is_active = QueryFlag()
 
 
 DomainPage = page_of(DomainOut, "DomainPage")

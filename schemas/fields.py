@@ -45,11 +45,90 @@ class Text(ma.fields.String):
         return text
 
 
+BLANK_REFUSED = "Must not be blank."
+
+
 class TrimmedString(Text):
-    """A string with surrounding white space removed; blank becomes an error when required."""
+    """A string with surrounding white space removed.
+
+    A field whose ``Length`` has a minimum refuses a blank value as blank: the length check
+    would otherwise run on the trimmed value and tell the client that " " has fewer than one
+    character.
+    """
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text and any(
+            isinstance(validator, ma.validate.Length) and (validator.min or 0) > 0
+            for validator in self.validators
+        ):
+            raise ma.ValidationError(BLANK_REFUSED)
+        return text
+
+
+MAX_SEARCH_WORDS = 8
+
+
+class SearchText(Text):
+    """The ``q`` of a list: words that must all appear, at most ``MAX_SEARCH_WORDS`` distinct.
+
+    Each word costs a scan of the search column, so their number is bounded (repeated words
+    count once; the service drops them).
+    """
+
+    def __init__(self, *, description: str, **kwargs: Any) -> None:
+        kwargs.setdefault("validate", ma.validate.Length(min=1, max=100))
+        super().__init__(**kwargs)
+        self.metadata.setdefault(
+            "description",
+            f"{description} Every word must match; at most {MAX_SEARCH_WORDS} distinct words.",
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(set(text.casefold().split())) > MAX_SEARCH_WORDS:
+            raise ma.ValidationError(f"Use at most {MAX_SEARCH_WORDS} distinct words.")
+        return text
+
+
+class Flag(ma.fields.Boolean):
+    """A boolean in a JSON body: ``true`` or ``false``, as the spec says; not 0, "yes", "on"."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class QueryFlag(ma.fields.Boolean):
+    """A boolean in a query string: exactly ``true`` or ``false``."""
+
+    default_error_messages = {"invalid": "Use true or false."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if value not in ("true", "false"):
+            raise self.make_error("invalid", input=value)
+        return value == "true"
+
+
+class BoundedList(ma.fields.List):
+    """A list with at most ``max_items`` items (``maxItems`` in the spec), counted before any
+    item is read, so that a huge list costs one error instead of one per item."""
+
+    def __init__(
+        self, inner: ma.fields.Field, *, max_items: int, min_items: int | None = None, **kwargs: Any
+    ) -> None:
+        self.max_items = max_items
+        validators = [ma.validate.Length(min=min_items, max=max_items)]
+        extra = kwargs.pop("validate", None)
+        if extra is not None:
+            validators.extend(extra if isinstance(extra, list | tuple) else [extra])
+        super().__init__(inner, validate=validators, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, list | tuple) and len(value) > self.max_items:
+            raise ma.ValidationError(f"Longer than maximum length {self.max_items}.")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class Phone(ma.fields.String):

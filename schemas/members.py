@@ -11,7 +11,19 @@ import marshmallow as ma
 
 from models import HEADCOUNT_BANDS, MemberCategory
 from schemas.common import ArchiveFilters, AwareDateTime, ListQuery, page_of, sort_field
-from schemas.fields import Email, Phone, Siren, Siret, Text, TrimmedString, VatNumber, Website
+from schemas.fields import (
+    BoundedList,
+    Email,
+    Phone,
+    QueryFlag,
+    SearchText,
+    Siren,
+    Siret,
+    Text,
+    TrimmedString,
+    VatNumber,
+    Website,
+)
 from services.geography import DEPARTEMENTS, departement_of
 from services.identifiers import identifier_mismatches
 
@@ -72,9 +84,9 @@ class MemberFields(ma.Schema):
         ma.fields.UUID,
         metadata={"description": "Parent organisation (group, supervising institution)."},
     )
-    domains = ma.fields.List(
+    domains = BoundedList(
         Text(validate=ma.validate.Length(min=1, max=50)),
-        validate=ma.validate.Length(max=50),
+        max_items=50,
         metadata={"description": "Codes of domains of activity (see `/domains`)."},
     )
 
@@ -185,16 +197,13 @@ class MemberQuery(ArchiveFilters, ListQuery):
     """Filters of the member list (archived members are hidden unless asked for)."""
 
     sort = sort_field("name", "created_at", "updated_at", default="name")
-    q = Text(
-        validate=ma.validate.Length(min=1, max=100),
-        metadata={"description": "Search name, legal name, SIREN and city (accents ignored)."},
-    )
+    q = SearchText(description="Search name, legal name, SIREN and city (accents ignored).")
     category = ma.fields.String(validate=ma.validate.OneOf(CATEGORIES))
     departement = ma.fields.String(validate=ma.validate.OneOf(sorted(DEPARTEMENTS)))
     domain = Text(
         validate=ma.validate.Length(min=1, max=50), metadata={"description": "A domain code."}
     )
-    has_siren = ma.fields.Boolean()
+    has_siren = QueryFlag()
     parent_id = ma.fields.UUID()
     external_id = Text(validate=EXTERNAL_ID)
 

@@ -3,7 +3,7 @@
 import marshmallow as ma
 
 from schemas.common import AwareDateTime, ListQuery, page_of, sort_field
-from schemas.fields import Email, Text, TrimmedString
+from schemas.fields import Email, Flag, QueryFlag, Text, TrimmedString
 from services.roles import Role
 
 ROLES = [role.value for role in Role]
@@ -36,7 +36,7 @@ class UserPatch(ma.Schema):
 
     full_name = TrimmedString(validate=ma.validate.Length(max=200))
     role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
-    is_active = ma.fields.Boolean()
+    is_active = Flag()
     password = ma.fields.String(load_only=True, validate=PASSWORD)
 
 
@@ -45,7 +45,7 @@ class UserQuery(ListQuery):
 
     sort = sort_field("created_at", "updated_at", "email", default="email")
     role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
-    is_active = ma.fields.Boolean()
+    is_active = QueryFlag()
     q = Text(
         validate=ma.validate.Length(min=1, max=100),
         metadata={"description": "Search in e-mail and name."},
