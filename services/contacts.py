@@ -14,8 +14,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from models import Affiliation, Contact, Member
 from models.types import utcnow
-from services.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from services.errors import Conflict, NotFound, PreconditionFailed
 from services.filters import filter_archived, filter_words
+from services.identifiers import external_id_from_path
 from services.pagination import attribute_key, datetime_key
 from services.text import fold_all, like_pattern
 from services.transactions import check_version, commit
@@ -36,7 +37,6 @@ EDITABLE_FIELDS = (
     "external_id",
 )
 _SORT_NAME_LENGTH = 200
-_EXTERNAL_ID_LENGTH = 100
 
 
 def contact_ref(contact_id: uuid.UUID) -> dict[str, str]:
@@ -236,12 +236,7 @@ def upsert_contact(
 
     Fields the importer leaves out take their defaults, as in a create.
     """
-    external_id = external_id.strip()
-    # The path is not read by a schema; PostgreSQL cannot compare text holding a NUL.
-    if not 1 <= len(external_id) <= _EXTERNAL_ID_LENGTH or "\x00" in external_id:
-        raise InvalidInput(
-            {"external_id": [f"Use 1 to {_EXTERNAL_ID_LENGTH} characters, none of them NUL."]}
-        )
+    external_id = external_id_from_path(external_id)
     contact = session.scalar(
         select(Contact).where(Contact.external_id == external_id).options(_with_affiliations())
     )

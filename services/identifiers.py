@@ -7,6 +7,8 @@ services for the record as it will be saved (a PATCH may send the SIRET alone).
 
 from stdnum.fr import tva
 
+from services.errors import InvalidInput
+
 
 def french_vat_siren(vat_number: str) -> str | None:
     """The SIREN inside a French VAT number (``FRkk123456789``), None for other countries."""
@@ -28,3 +30,17 @@ def identifier_mismatches(
         if vat_siren is not None and vat_siren != siren:
             errors["vat_number"] = ["This French VAT number belongs to another SIREN."]
     return errors
+
+
+EXTERNAL_ID_LENGTH = 100
+
+
+def external_id_from_path(value: str) -> str:
+    """An importer's ``external_id`` taken from a URL path, held to the rule the bodies' field
+    follows (trimmed, 1 to ``EXTERNAL_ID_LENGTH`` characters, no NUL), for every resource."""
+    external_id = value.strip()
+    if not 1 <= len(external_id) <= EXTERNAL_ID_LENGTH or "\x00" in external_id:
+        raise InvalidInput(
+            {"external_id": [f"Use 1 to {EXTERNAL_ID_LENGTH} characters, none of them NUL."]}
+        )
+    return external_id

@@ -24,13 +24,12 @@ from services.domains import resolve_domains
 from services.errors import Conflict, InvalidInput, NotFound
 from services.filters import filter_archived, filter_words
 from services.geography import departement_of
-from services.identifiers import identifier_mismatches
+from services.identifiers import external_id_from_path, identifier_mismatches
 from services.pagination import attribute_key, datetime_key
 from services.text import fold, fold_all
 from services.transactions import check_version, commit
 
 MEMBERS_PATH = "/api/v1/members"
-EXTERNAL_ID_MAX = 100
 
 MEMBER_SORT_KEYS = {
     "name": attribute_key(Member.sort_name),
@@ -333,11 +332,7 @@ def upsert_member_by_external_id(
 
     Returns the member and whether it was created.
     """
-    # The path is not read by a schema; PostgreSQL cannot compare text holding a NUL.
-    if not 1 <= len(external_id) <= EXTERNAL_ID_MAX or "\x00" in external_id:
-        raise InvalidInput(
-            {"external_id": [f"Use 1 to {EXTERNAL_ID_MAX} characters, none of them NUL."]}
-        )
+    external_id = external_id_from_path(external_id)
     existing_id = session.scalar(select(Member.id).where(Member.external_id == external_id))
     values: MemberFields = {**fields, "external_id": external_id}
     if existing_id is None:
