@@ -1,4 +1,4 @@
-"""Request ids, JSON access logs and the content-type gate that every request passes."""
+"""Request ids, JSON access logs and the URL and body gates that every request passes."""
 
 import json
 import logging
@@ -7,8 +7,10 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, Response, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.problems import problem_response
 
@@ -52,13 +54,69 @@ def _assign_request_id() -> None:
     g.started_at = time.perf_counter()
 
 
+def _undecodable_query_argument(query: bytes) -> str | None:
+    """The first query argument whose name or value is not UTF-8 once percent-decoded
+    (``"query"`` when its name is not); None when all are."""
+    for pair in query.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        try:
+            decoded_name = unquote_to_bytes(name.replace(b"+", b" ")).decode()
+        except UnicodeDecodeError:
+            return "query"
+        try:
+            unquote_to_bytes(value.replace(b"+", b" ")).decode()
+        except UnicodeDecodeError:
+            return decoded_name
+    return None
+
+
+def _refuse_undecodable_url() -> Response | None:
+    """A path or query argument that is not UTF-8 once percent-decoded is refused.
+
+    Werkzeug would replace the bad bytes with U+FFFD in the path, so that ``/x%FF`` and
+    ``/x%FE`` name the same record, and keep them percent-encoded in query values.
+    """
+    path = request.environ.get("PATH_INFO", "")
+    if not path.isascii():
+        try:
+            path.encode("latin-1").decode()
+        except UnicodeError:
+            return problem_response(
+                404, detail="No resource has this path: it is not UTF-8.", slug="not-found"
+            )
+    query = request.query_string
+    if b"%" in query or not query.isascii():
+        name = _undecodable_query_argument(query)
+        if name is not None:
+            return problem_response(
+                422,
+                detail="The request has invalid fields; see errors.",
+                slug="validation-error",
+                errors={name: ["Not valid UTF-8 once percent-decoded."]},
+            )
+    return None
+
+
+def _bound_streamed_body() -> None:
+    """A body sent without ``Content-Length`` (chunked) and longer than the limit is a 413.
+
+    Werkzeug stops reading such a body at the limit without saying so, and the truncated
+    JSON would be reported as malformed.
+    """
+    limit = request.max_content_length
+    if limit is None or request.content_length is not None:
+        return
+    data = request.get_data(cache=True)
+    if len(data) >= limit and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+
+
 def _require_json_body() -> Response | None:
     """Refuse bodies that are not JSON before any view tries to read them."""
     if request.method not in _BODY_METHODS:
         return None
-    has_body = bool(request.content_length) or "chunked" in request.headers.get(
-        "Transfer-Encoding", ""
-    )
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "")
+    has_body = bool(request.content_length) or chunked
     if has_body and not request.is_json:
         return problem_response(
             415,
@@ -66,6 +124,8 @@ def _require_json_body() -> Response | None:
             slug="unsupported-media-type",
             headers={"Accept": "application/json"},
         )
+    if chunked:
+        _bound_streamed_body()
     return None
 
 
@@ -92,5 +152,6 @@ def _finish(response: Response) -> Response:
 
 def register_request_hooks(app: Flask) -> None:
     app.before_request(_assign_request_id)
+    app.before_request(_refuse_undecodable_url)
     app.before_request(_require_json_body)
     app.after_request(_finish)
