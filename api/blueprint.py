@@ -115,7 +115,7 @@ def refuse_undeclared_body() -> None:
     """An operation that takes no body refuses the fields of a JSON body sent anyway (422),
     as the strict parser does for one that takes a body; ``{}`` is accepted, and a body that
     is not JSON is a 400 as anywhere else."""
-    if request.endpoint is None or not request.is_json or not request.content_length:
+    if request.endpoint is None or not request.is_json:
         return
     view = current_app.view_functions[request.endpoint]
     if "json" in _declared_locations(view, request.method):
