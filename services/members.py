@@ -27,7 +27,7 @@ from services.geography import departement_of
 from services.identifiers import identifier_mismatches
 from services.pagination import attribute_key, datetime_key
 from services.text import fold, fold_all
-from services.transactions import check_version, commit
+from services.transactions import check_version, commit, retry_on_version_conflict
 
 MEMBERS_PATH = "/api/v1/members"
 EXTERNAL_ID_MAX = 100
@@ -191,18 +191,20 @@ def list_members(
     return filter_words(stmt, Member.search_text, q)
 
 
-def get_member(session: Session, member_id: uuid.UUID) -> Member:
-    """The member with its domains, parent and contact count; ``NotFound`` otherwise."""
-    member = (
-        session.scalars(
-            select(Member)
-            .where(Member.id == member_id)
-            .options(*member_loader_options(single=True))
-            .execution_options(populate_existing=True)
-        )
-        .unique()
-        .one_or_none()
+def get_member(session: Session, member_id: uuid.UUID, *, lock: bool = False) -> Member:
+    """The member with its domains, parent and contact count; ``NotFound`` otherwise.
+
+    ``lock`` holds the member's row until the commit (no other writer can change it meanwhile).
+    """
+    stmt = (
+        select(Member)
+        .where(Member.id == member_id)
+        .options(*member_loader_options(single=True))
+        .execution_options(populate_existing=True)
     )
+    if lock:
+        stmt = stmt.with_for_update(of=Member)
+    member = session.scalars(stmt).unique().one_or_none()
     if member is None:
         raise NotFound("member", member_id)
     return member
@@ -305,8 +307,27 @@ def update_member(
     changes: MemberFields,
     if_match: Collection[int] | None,
 ) -> Member:
-    """Change the fields sent; ``domains``, when sent, replaces the member's domains."""
-    member = get_member(session, member_id)
+    """Change the fields sent; ``domains``, when sent, replaces the member's domains.
+
+    Without ``if_match`` the last write wins: a concurrent change is not an error.
+    """
+    return retry_on_version_conflict(
+        lambda lock: _update_member(
+            session, member_id=member_id, changes=changes, if_match=if_match, lock=lock
+        ),
+        if_match=if_match,
+    )
+
+
+def _update_member(
+    session: Session,
+    *,
+    member_id: uuid.UUID,
+    changes: MemberFields,
+    if_match: Collection[int] | None,
+    lock: bool,
+) -> Member:
+    member = get_member(session, member_id, lock=lock)
     check_version(member.version, if_match)
     values = dict(changes)
     domains = _prepare(session, member, values)

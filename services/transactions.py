@@ -2,14 +2,20 @@
 
 import re
 from collections.abc import Callable, Collection, Mapping
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.errors import Conflict, PreconditionFailed
+from services.errors import Conflict, PreconditionFailed, VersionConflict
 
 ConflictFactory = Callable[[], Conflict]
+T = TypeVar("T")
+
+# A change re-run after a version conflict reads its record with a row lock (SELECT ... FOR
+# UPDATE), so a second run cannot meet one; the third attempt is only a safety margin.
+VERSION_CONFLICT_ATTEMPTS = 3
 
 _SQLITE_COLUMNS = re.compile(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)")
 _SQLITE_INDEX = re.compile(r"UNIQUE constraint failed: index '(\w+)'")
@@ -48,7 +54,28 @@ def commit(session: Session, conflicts: Mapping[str, ConflictFactory] | None = N
         raise factory() from exc
     except StaleDataError as exc:
         session.rollback()
-        raise PreconditionFailed("The record was modified concurrently.") from exc
+        raise VersionConflict("The record was modified concurrently.") from exc
+
+
+def retry_on_version_conflict(
+    change: Callable[[bool], T], *, if_match: Collection[int] | None
+) -> T:
+    """Run ``change(lock)``; without ``If-Match``, re-run it when another request changed the
+    record between its read and its write, so that the last write wins.
+
+    A client that sends ``If-Match`` asked to change only the version it saw: a concurrent
+    change answers 412. One that sends none asked for last-write-wins, so its changes are
+    re-applied to the record as it now is. The first run reads without locking (the common,
+    uncontended case pays nothing); a re-run gets ``lock=True`` and must read the record with
+    a row lock, which holds other writers off until it commits.
+    """
+    for attempt in range(VERSION_CONFLICT_ATTEMPTS):
+        try:
+            return change(attempt > 0)
+        except VersionConflict:
+            if if_match is not None or attempt == VERSION_CONFLICT_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def check_version(version: int, if_match: Collection[int] | None) -> None:
