@@ -27,10 +27,16 @@ from services.geography import departement_of
 from services.identifiers import identifier_mismatches
 from services.pagination import attribute_key, datetime_key
 from services.text import fold, fold_all
-from services.transactions import check_version, commit, retry_on_version_conflict
+from services.transactions import (
+    check_version,
+    commit,
+    hold_transaction_lock,
+    retry_on_version_conflict,
+)
 
 MEMBERS_PATH = "/api/v1/members"
 EXTERNAL_ID_MAX = 100
+HIERARCHY_LOCK = "members.parent_id"
 
 MEMBER_SORT_KEYS = {
     "name": attribute_key(Member.sort_name),
@@ -327,6 +333,14 @@ def _update_member(
     if_match: Collection[int] | None,
     lock: bool,
 ) -> Member:
+    if changes.get("parent_id") is not None:
+        # Two parent changes can close a loop that neither check sees alone (A under B while B
+        # goes under A): they take turns, so each check sees what the other committed. Row
+        # locks cannot do it, as the rows to lock are the ancestors found by the walk itself.
+        # Parent changes are rare, so one lock for all of them costs nothing. It is taken
+        # before the member's row is read or locked, always in that order, so that it cannot
+        # deadlock with a retry that holds the row.
+        hold_transaction_lock(session, HIERARCHY_LOCK)
     member = get_member(session, member_id, lock=lock)
     check_version(member.version, if_match)
     values = dict(changes)

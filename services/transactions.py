@@ -1,9 +1,11 @@
 """The one commit point of a use case, and the translation of constraint violations."""
 
+import hashlib
 import re
 from collections.abc import Callable, Collection, Mapping
 from typing import TypeVar
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -82,3 +84,20 @@ def check_version(version: int, if_match: Collection[int] | None) -> None:
     """Honour ``If-Match``: ``None`` means the client sent none (or ``*``)."""
     if if_match is not None and version not in if_match:
         raise PreconditionFailed()
+
+
+def hold_transaction_lock(session: Session, name: str) -> None:
+    """Wait until no other transaction holds the lock ``name``, then hold it until this one
+    ends (commit or rollback).
+
+    For rules that span several rows, which neither a constraint nor a lock on one row can
+    guard: the transactions that may break them run one after the other, and each checks
+    what the previous one committed. On PostgreSQL it is a transaction-level advisory lock
+    (at READ COMMITTED, every statement after it sees what the holder before committed). On
+    SQLite nothing is needed: a transaction that may write holds the database's only write
+    lock from its first statement (``BEGIN IMMEDIATE``).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest, signed=True))))

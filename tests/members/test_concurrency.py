@@ -7,9 +7,11 @@ from collections.abc import Callable, Sequence
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
 from api.extensions import db
+from models import Member
 from tests.factories import bearer, log_in, make_user
 from tests.members.factories import make_member
 
@@ -152,3 +154,41 @@ def test_concurrent_upserts_of_one_member_without_if_match_all_apply(committing_
         url, json={"name": "Imported", "category": "sme"}, headers=headers
     )
     assert final.headers["ETag"] == f'"v{CONCURRENT_WRITERS + 2}"'
+
+
+PARENT_RACES = 25
+
+
+@pytest.mark.postgres_only
+def test_crossed_parent_changes_never_save_a_cycle(committing_app):
+    """PATCH A {parent: B} and PATCH B {parent: A} at once: each check alone sees no loop, so
+    without serialising them both could be saved. One must be refused with 422 on parent_id."""
+    headers = _staff_headers(committing_app)
+    with committing_app.app_context():
+        first, second = make_member(db.session, name="A"), make_member(db.session, name="B")
+        db.session.commit()
+        a, b = first.id, second.id
+    outcomes: Counter = Counter()
+    for _ in range(PARENT_RACES):
+        with committing_app.app_context():
+            db.session.execute(update(Member).values(parent_id=None))
+            db.session.commit()
+        responses = _together(
+            committing_app,
+            [
+                lambda client: client.patch(
+                    f"{URL}/{a}", json={"parent_id": str(b)}, headers=headers
+                ),
+                lambda client: client.patch(
+                    f"{URL}/{b}", json={"parent_id": str(a)}, headers=headers
+                ),
+            ],
+        )
+        statuses = sorted(response.status_code for response in responses)
+        outcomes[tuple(statuses)] += 1
+        with committing_app.app_context():
+            parents = dict(db.session.execute(select(Member.id, Member.parent_id)).all())
+        assert not (parents[a] == b and parents[b] == a), outcomes
+        assert statuses == [200, 422], outcomes
+        refused = next(response for response in responses if response.status_code == 422)
+        assert list(refused.get_json()["errors"]) == ["parent_id"]
