@@ -1,4 +1,5 @@
-"""The one commit point of a use case, and the translation of constraint violations."""
+"""The one commit point of a use case, the translation of constraint violations, and what
+concurrent writers need: last-write-wins retries and locks for rules that span rows."""
 
 import hashlib
 import re
@@ -71,13 +72,14 @@ def retry_on_version_conflict(
     uncontended case pays nothing); a re-run gets ``lock=True`` and must read the record with
     a row lock, which holds other writers off until it commits.
     """
-    for attempt in range(VERSION_CONFLICT_ATTEMPTS):
+    attempts = 0
+    while True:
         try:
-            return change(attempt > 0)
+            return change(attempts > 0)
         except VersionConflict:
-            if if_match is not None or attempt == VERSION_CONFLICT_ATTEMPTS - 1:
+            attempts += 1
+            if if_match is not None or attempts == VERSION_CONFLICT_ATTEMPTS:
                 raise
-    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def check_version(version: int, if_match: Collection[int] | None) -> None:
