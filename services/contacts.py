@@ -271,7 +271,13 @@ def upsert_contact(
         _commit_contact(session, contact)
         return contact, created
 
-    return retry_on_version_conflict(change, if_match=if_match)
+    try:
+        return retry_on_version_conflict(change, if_match=if_match)
+    except Conflict as exc:
+        if exc.field != "external_id":
+            raise
+        # Another request created the contact since the lookup: this one updates it.
+        return retry_on_version_conflict(change, if_match=if_match)
 
 
 def archive_contact(

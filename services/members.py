@@ -376,7 +376,13 @@ def upsert_member_by_external_id(
     existing_id = session.scalar(select(Member.id).where(Member.external_id == external_id))
     values: MemberFields = {**fields, "external_id": external_id}
     if existing_id is None:
-        return create_member(session, **values), True
+        try:
+            return create_member(session, **values), True
+        except Conflict as exc:
+            # Another request created it since the lookup: update it, as if it had been found.
+            existing_id = session.scalar(select(Member.id).where(Member.external_id == external_id))
+            if exc.field != "external_id" or existing_id is None:
+                raise
     return update_member(session, member_id=existing_id, changes=values, if_match=if_match), False
 
 

@@ -192,3 +192,18 @@ def test_concurrent_affiliation_patches_without_if_match_all_apply(
         ),
     )
     assert [r.status_code for r in responses] == [200] * CONCURRENT_WRITERS
+
+
+def test_concurrent_first_upserts_of_one_external_id_create_it_once(committing_app, staff):
+    url = "/api/v1/contacts/by-external-id/crm-new"
+    responses = _together(
+        committing_app,
+        *(
+            lambda client, n=n: client.put(
+                url, json={"first_name": f"Jeanne {n}", "last_name": "Martin"}, headers=staff
+            )
+            for n in range(CONCURRENT_WRITERS)
+        ),
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * (CONCURRENT_WRITERS - 1) + [201], statuses

@@ -192,3 +192,21 @@ def test_crossed_parent_changes_never_save_a_cycle(committing_app):
         assert statuses == [200, 422], outcomes
         refused = next(response for response in responses if response.status_code == 422)
         assert list(refused.get_json()["errors"]) == ["parent_id"]
+
+
+@pytest.mark.postgres_only
+def test_concurrent_first_upserts_of_one_external_id_create_it_once(committing_app):
+    """The requests that lose the race to create the member update it instead (no 409)."""
+    headers = _staff_headers(committing_app)
+    url = f"{URL}/by-external-id/crm-new"
+    responses = _together(
+        committing_app,
+        [
+            lambda client, n=n: client.put(
+                url, json={"name": f"New {n}", "category": "sme"}, headers=headers
+            )
+            for n in range(CONCURRENT_WRITERS)
+        ],
+    )
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 1, 200: CONCURRENT_WRITERS - 1}, statuses
