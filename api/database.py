@@ -21,25 +21,44 @@ class ReadOnlySessionError(RuntimeError):
     """A read-only request tried to write: its statements would each commit on their own."""
 
 
-def _enable_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+# Execution option naming how an SQLite transaction begins (see ``_begin_sqlite_transaction``).
+SQLITE_BEGIN = "mrm_sqlite_begin"
+
+
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, ConnectionPoolEntry], None]:
     """SQLite ignores foreign keys unless asked; WAL lets readers run beside the one writer.
 
     The sqlite3 driver also opens transactions on its own (only before DML, and it commits
     around DDL), which breaks SAVEPOINTs: a rollback to a savepoint, or of the outer
     transaction, could leave rows written. Turning that off and emitting BEGIN from
     SQLAlchemy's own ``begin`` event is the fix the SQLAlchemy pysqlite docs give.
+    ``busy_timeout`` is how long a writer waits for the write lock before giving up (503).
     """
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+
+    def enable(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return enable
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    """Begin IMMEDIATE (take the write lock now), unless the engine asks for DEFERRED.
+
+    In WAL mode a deferred transaction that has read and then writes cannot upgrade its
+    snapshot once another writer has committed: SQLite answers "database is locked" at once,
+    without waiting for ``busy_timeout``. Taking the write lock at BEGIN instead makes writers
+    wait their turn, as SQLite's documentation advises. IMMEDIATE is the default so that every
+    path that may write (requests, commands, migrations, jobs) is safe; only the sessions of
+    safe requests, which never write, begin DEFERRED and so run beside the writer.
+    """
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -53,7 +72,7 @@ def build_engine(settings: Settings) -> Engine:
         if url.startswith("sqlite:///") and ":memory:" not in url:
             settings.instance_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
-        event.listen(engine, "connect", _enable_sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
         event.listen(engine, "begin", _begin_sqlite_transaction)
         return engine
     engine = create_engine(
@@ -112,22 +131,25 @@ def _refuse_flush(_session: Session, _flush: UOWTransaction, _instances: object)
     raise ReadOnlySessionError("A GET/HEAD/OPTIONS request cannot write to the database.")
 
 
-def read_only_session_factory(engine: Engine) -> Callable[[], Session] | None:
-    """Sessions for safe requests on PostgreSQL: autocommit, so no BEGIN and no ROLLBACK.
+def read_only_session_factory(engine: Engine) -> Callable[[], Session]:
+    """Sessions for safe requests, which refuse any write.
 
-    A read-only request in a transaction pays two extra round trips to the server (psycopg's
-    BEGIN before the first query, the pool's ROLLBACK when the connection goes back). At
-    PostgreSQL's READ COMMITTED every statement takes its own snapshot anyway, so reading in
-    autocommit sees exactly what the transaction would have seen. Any write through such a
-    session raises, so a view that writes by mistake fails loudly instead of half-committing.
-    SQLite runs in the process, where a BEGIN costs microseconds rather than a round trip, so
-    it keeps transactional sessions for every request.
+    On PostgreSQL they run in autocommit, so no BEGIN and no ROLLBACK: a read-only request in
+    a transaction pays two extra round trips to the server (psycopg's BEGIN before the first
+    query, the pool's ROLLBACK when the connection goes back). At PostgreSQL's READ COMMITTED
+    every statement takes its own snapshot anyway, so reading in autocommit sees exactly what
+    the transaction would have seen. SQLite runs in the process, where a BEGIN costs
+    microseconds rather than a round trip: its safe requests keep a transaction, begun
+    DEFERRED so that they never wait for (nor hold) the write lock.
+
+    Any write through such a session raises, so a view that writes by mistake fails loudly
+    instead of half-committing (or, on SQLite, failing on a lock it cannot upgrade).
     """
-    if engine.dialect.name != "postgresql":
-        return None
-    factory = sessionmaker(
-        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-    )
+    if engine.dialect.name == "postgresql":
+        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        bind = engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
+    factory = sessionmaker(bind, expire_on_commit=False)
     event.listen(factory, "do_orm_execute", _refuse_write_statement)
     event.listen(factory, "before_flush", _refuse_flush)
     return factory
@@ -173,7 +195,11 @@ class Database:
 
     @property
     def session(self) -> Session:
-        """The current request's session, opened on first use (read-only for safe methods)."""
+        """The current request's session, opened on first use.
+
+        Safe methods get a read-only session; every other request, and code outside a request
+        (commands, jobs), gets one that may write: on SQLite its transaction begins IMMEDIATE.
+        """
         if "db_session" not in g:
             state = self.state()
             factory = state.session_factory

@@ -54,14 +54,14 @@ def start_gunicorn(
     port = port or free_port()
     full_env = {**os.environ, **env, "MRM_BIND": f"127.0.0.1:{port}"}
     log_path = log_dir / f"{name}.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:api.gunicorn_config", app],
-        cwd=ROOT,
-        env=full_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:api.gunicorn_config", app],
+            cwd=ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     server = Server(name=name, process=process, port=port, log_path=log_path)
     wait_ready(server)
     return server

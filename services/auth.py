@@ -111,6 +111,9 @@ def log_in(
     address_key = _throttle_key("address", client_address)
     _check_not_locked(session, (account_key, address_key), now)
     user = session.scalar(select(User).where(User.email == email))
+    # End the reading transaction before the deliberately slow hash: on SQLite a request that
+    # may write holds the write lock from its first query, and no write should wait for it.
+    session.commit()
     if user is None:
         burn_verification_time(password)
     if user is None or not verify_password(user.password_hash, password) or not user.is_active:

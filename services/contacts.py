@@ -19,7 +19,7 @@ from services.filters import filter_archived, filter_words
 from services.identifiers import external_id_from_path
 from services.pagination import attribute_key, datetime_key
 from services.text import fold_all, like_pattern
-from services.transactions import check_version, commit
+from services.transactions import check_version, commit, retry_on_version_conflict
 
 CONTACTS_PATH = "/api/v1/contacts"
 CONTACT_SORT_KEYS = {
@@ -217,12 +217,17 @@ def update_contact(
     changes: Mapping[str, Any],
     if_match: Collection[int] | None,
 ) -> Contact:
-    """Change some fields of a contact (archived ones too)."""
-    contact = get_contact(session, contact_id)
-    check_version(contact.version, if_match)
-    _assign(contact, changes)
-    _commit_contact(session, contact)
-    return contact
+    """Change some fields of a contact (archived ones too); without ``if_match`` the last
+    write wins."""
+
+    def change(lock: bool) -> Contact:
+        contact = get_contact(session, contact_id, lock=lock)
+        check_version(contact.version, if_match)
+        _assign(contact, changes)
+        _commit_contact(session, contact)
+        return contact
+
+    return retry_on_version_conflict(change, if_match=if_match)
 
 
 def upsert_contact(
@@ -234,23 +239,40 @@ def upsert_contact(
 ) -> tuple[Contact, bool]:
     """Create or replace the contact an importer knows by ``external_id``; True if created.
 
-    Fields the importer leaves out take their defaults, as in a create.
+    Fields the importer leaves out take their defaults, as in a create. Without ``if_match``
+    the last write wins.
     """
     external_id = external_id_from_path(external_id)
-    contact = session.scalar(
-        select(Contact).where(Contact.external_id == external_id).options(_with_affiliations())
-    )
-    created = contact is None
-    if contact is None:
-        if if_match is not None:
-            raise PreconditionFailed("No contact has this external_id yet.")
-        contact = Contact(affiliations=[])
-        session.add(contact)
-    else:
-        check_version(contact.version, if_match)
-    _assign(contact, {**values, "external_id": external_id})
-    _commit_contact(session, contact)
-    return contact, created
+
+    def change(lock: bool) -> tuple[Contact, bool]:
+        stmt = (
+            select(Contact)
+            .where(Contact.external_id == external_id)
+            .options(_with_affiliations())
+            .execution_options(populate_existing=True)
+        )
+        if lock:
+            stmt = stmt.with_for_update(of=Contact)
+        contact = session.scalar(stmt)
+        created = contact is None
+        if contact is None:
+            if if_match is not None:
+                raise PreconditionFailed("No contact has this external_id yet.")
+            contact = Contact(affiliations=[])
+            session.add(contact)
+        else:
+            check_version(contact.version, if_match)
+        _assign(contact, {**values, "external_id": external_id})
+        _commit_contact(session, contact)
+        return contact, created
+
+    try:
+        return retry_on_version_conflict(change, if_match=if_match)
+    except Conflict as exc:
+        if exc.field != "external_id":
+            raise
+        # Another request created the contact since the lookup: this one updates it.
+        return retry_on_version_conflict(change, if_match=if_match)
 
 
 def archive_contact(

@@ -54,6 +54,10 @@ class PreconditionFailed(ServiceError):
         super().__init__(detail)
 
 
+class VersionConflict(PreconditionFailed):
+    """The record changed between this request's read and its write (its version moved)."""
+
+
 class AuthenticationFailed(ServiceError):
     """Credentials or token refused; the message never says which part was wrong."""
 

@@ -27,9 +27,15 @@ from services.geography import departement_of
 from services.identifiers import external_id_from_path, identifier_mismatches
 from services.pagination import attribute_key, datetime_key
 from services.text import fold, fold_all
-from services.transactions import check_version, commit
+from services.transactions import (
+    check_version,
+    commit,
+    hold_transaction_lock,
+    retry_on_version_conflict,
+)
 
 MEMBERS_PATH = "/api/v1/members"
+HIERARCHY_LOCK = "members.parent_id"
 
 MEMBER_SORT_KEYS = {
     "name": attribute_key(Member.sort_name),
@@ -190,18 +196,20 @@ def list_members(
     return filter_words(stmt, Member.search_text, q)
 
 
-def get_member(session: Session, member_id: uuid.UUID) -> Member:
-    """The member with its domains, parent and contact count; ``NotFound`` otherwise."""
-    member = (
-        session.scalars(
-            select(Member)
-            .where(Member.id == member_id)
-            .options(*member_loader_options(single=True))
-            .execution_options(populate_existing=True)
-        )
-        .unique()
-        .one_or_none()
+def get_member(session: Session, member_id: uuid.UUID, *, lock: bool = False) -> Member:
+    """The member with its domains, parent and contact count; ``NotFound`` otherwise.
+
+    ``lock`` holds the member's row until the commit (no other writer can change it meanwhile).
+    """
+    stmt = (
+        select(Member)
+        .where(Member.id == member_id)
+        .options(*member_loader_options(single=True))
+        .execution_options(populate_existing=True)
     )
+    if lock:
+        stmt = stmt.with_for_update(of=Member)
+    member = session.scalars(stmt).unique().one_or_none()
     if member is None:
         raise NotFound("member", member_id)
     return member
@@ -304,8 +312,35 @@ def update_member(
     changes: MemberFields,
     if_match: Collection[int] | None,
 ) -> Member:
-    """Change the fields sent; ``domains``, when sent, replaces the member's domains."""
-    member = get_member(session, member_id)
+    """Change the fields sent; ``domains``, when sent, replaces the member's domains.
+
+    Without ``if_match`` the last write wins: a concurrent change is not an error.
+    """
+    return retry_on_version_conflict(
+        lambda lock: _update_member(
+            session, member_id=member_id, changes=changes, if_match=if_match, lock=lock
+        ),
+        if_match=if_match,
+    )
+
+
+def _update_member(
+    session: Session,
+    *,
+    member_id: uuid.UUID,
+    changes: MemberFields,
+    if_match: Collection[int] | None,
+    lock: bool,
+) -> Member:
+    if changes.get("parent_id") is not None:
+        # Two parent changes can close a loop that neither check sees alone (A under B while B
+        # goes under A): they take turns, so each check sees what the other committed. Row
+        # locks cannot do it, as the rows to lock are the ancestors found by the walk itself.
+        # Parent changes are rare, so one lock for all of them costs nothing. It is taken
+        # before the member's row is read or locked, always in that order, so that it cannot
+        # deadlock with a retry that holds the row.
+        hold_transaction_lock(session, HIERARCHY_LOCK)
+    member = get_member(session, member_id, lock=lock)
     check_version(member.version, if_match)
     values = dict(changes)
     domains = _prepare(session, member, values)
@@ -336,7 +371,13 @@ def upsert_member_by_external_id(
     existing_id = session.scalar(select(Member.id).where(Member.external_id == external_id))
     values: MemberFields = {**fields, "external_id": external_id}
     if existing_id is None:
-        return create_member(session, **values), True
+        try:
+            return create_member(session, **values), True
+        except Conflict as exc:
+            # Another request created it since the lookup: update it, as if it had been found.
+            existing_id = session.scalar(select(Member.id).where(Member.external_id == external_id))
+            if exc.field != "external_id" or existing_id is None:
+                raise
     return update_member(session, member_id=existing_id, changes=values, if_match=if_match), False
 
 

@@ -1,11 +1,15 @@
 """Per-request sessions: safe requests read in autocommit on PostgreSQL and cannot write."""
 
+import sqlite3
+
 import pytest
 from sqlalchemy import false, select, text, update
 
+from api import create_app
 from api.database import ReadOnlySessionError
 from api.extensions import db
 from models import User
+from tests.conftest import make_settings
 
 
 def _autocommit(app) -> bool:
@@ -49,3 +53,45 @@ def test_a_safe_request_may_run_textual_selects(app):
 def test_tests_share_their_transaction_with_safe_requests(app, session):
     """The ``session`` fixture turns the autocommit sessions off: GETs see the test's rows."""
     assert db.state(app).read_session_factory is None
+
+
+def _write_lock_is_free(app) -> bool:
+    """Whether another connection could take SQLite's write lock right now (without waiting)."""
+    path = db.state(app).engine.url.database
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return False
+    else:
+        other.execute("ROLLBACK")
+        return True
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "holds_write_lock"),
+    [("GET", False), ("HEAD", False), ("POST", True), ("PATCH", True), ("DELETE", True)],
+)
+def test_sqlite_requests_that_may_write_take_the_write_lock_first(
+    app, backend, method, holds_write_lock
+):
+    """A deferred transaction that reads, then writes, cannot upgrade its lock after another
+    writer committed: requests that may write begin IMMEDIATE; safe ones stay DEFERRED."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's locking")
+    with app.test_request_context("/", method=method):
+        db.session.scalar(select(User.id).where(false()))
+        assert _write_lock_is_free(app) is not holds_write_lock
+
+
+def test_sqlite_waits_for_the_write_lock_as_long_as_configured(tmp_path):
+    settings = make_settings(
+        f"sqlite:///{tmp_path / 'busy.sqlite3'}", tmp_path, sqlite_busy_timeout_ms=1234
+    )
+    other = create_app(settings)
+    with other.app_context():
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 1234
+        db.session.close()
+        db.engine.dispose()

@@ -136,3 +136,74 @@ def test_factories_work_with_real_commits(committing_app, real_session):
     make_affiliation(real_session, contact=contact, member=make_member(real_session))
     real_session.commit()
     assert real_session.scalar(select(func.count()).select_from(Affiliation)) == 1
+
+
+CONCURRENT_WRITERS = 20
+
+
+def test_concurrent_patches_without_if_match_all_apply(committing_app, real_session, staff):
+    """Without If-Match the last write wins, for contacts as for members."""
+    contact = make_contact(real_session)
+    real_session.commit()
+    url = f"/api/v1/contacts/{contact.id}"
+    notes = [f"note {n}" for n in range(CONCURRENT_WRITERS)]
+    responses = _together(
+        committing_app,
+        *(
+            lambda client, note=note: client.patch(url, json={"notes": note}, headers=staff)
+            for note in notes
+        ),
+    )
+    assert [r.status_code for r in responses] == [200] * CONCURRENT_WRITERS
+    current = committing_app.test_client().get(url, headers=staff)
+    assert current.headers["ETag"] == f'"v{CONCURRENT_WRITERS + 1}"'
+    assert current.get_json()["notes"] in notes
+
+
+def test_concurrent_upserts_without_if_match_all_apply(committing_app, real_session, staff):
+    make_contact(real_session, external_id="crm-7")
+    real_session.commit()
+    url = "/api/v1/contacts/by-external-id/crm-7"
+    responses = _together(
+        committing_app,
+        *(
+            lambda client, n=n: client.put(
+                url, json={"first_name": f"Jeanne {n}", "last_name": "Martin"}, headers=staff
+            )
+            for n in range(CONCURRENT_WRITERS)
+        ),
+    )
+    assert [r.status_code for r in responses] == [200] * CONCURRENT_WRITERS
+
+
+def test_concurrent_affiliation_patches_without_if_match_all_apply(
+    committing_app, real_session, staff
+):
+    """Affiliation writes lock their contact's row first, so they never meet a stale version."""
+    contact = make_contact(real_session)
+    affiliation = make_affiliation(real_session, contact=contact, member=make_member(real_session))
+    real_session.commit()
+    url = f"/api/v1/contacts/{contact.id}/affiliations/{affiliation.id}"
+    responses = _together(
+        committing_app,
+        *(
+            lambda client, n=n: client.patch(url, json={"job_title": f"Poste {n}"}, headers=staff)
+            for n in range(CONCURRENT_WRITERS)
+        ),
+    )
+    assert [r.status_code for r in responses] == [200] * CONCURRENT_WRITERS
+
+
+def test_concurrent_first_upserts_of_one_external_id_create_it_once(committing_app, staff):
+    url = "/api/v1/contacts/by-external-id/crm-new"
+    responses = _together(
+        committing_app,
+        *(
+            lambda client, n=n: client.put(
+                url, json={"first_name": f"Jeanne {n}", "last_name": "Martin"}, headers=staff
+            )
+            for n in range(CONCURRENT_WRITERS)
+        ),
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * (CONCURRENT_WRITERS - 1) + [201], statuses
