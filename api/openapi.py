@@ -1,0 +1,246 @@
+"""What the spec says beyond each view's decorators, written once for every operation.
+
+- ``OPERATION_IDS``: a stable, readable ``operationId`` per operation (generated clients name
+  their functions after it), keyed by endpoint and method. A new operation needs an entry; a
+  test fails until it has one.
+- ``LINKS``: how the answer of one operation feeds the next (create, then read), so that
+  clients and stateful test tools can follow them.
+- Operations without a security requirement are public and say so (``security: []``).
+- Response bodies list every field they always carry as ``required`` (nullable ones too),
+  so that generated clients type them as present. A field that a response leaves out in some
+  cases says so with ``metadata={"may_be_absent": True}``.
+- String fields that refuse NUL characters (``schemas.fields.Text``) carry a ``pattern``
+  saying so, unless a stricter pattern is already there.
+"""
+
+from typing import Any
+
+import marshmallow as ma
+from apispec import APISpec, BasePlugin
+from apispec.ext.marshmallow.common import resolve_schema_instance
+
+from schemas.common import MAY_BE_ABSENT
+from schemas.fields import Text
+
+OAUTH2_SCHEME = "oauth2"
+BEARER_SCHEME = "bearerAuth"
+TOKEN_URL = "/api/v1/auth/token"
+# JSON Schema (ECMA-262) and Python both read \u0000 as the NUL character.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+OPERATION_IDS: dict[tuple[str, str], str] = {
+    ("health.Liveness", "get"): "getLiveness",
+    ("health.Readiness", "get"): "getReadiness",
+    ("auth.Token", "post"): "issueToken",
+    ("auth.Refresh", "post"): "refreshToken",
+    ("auth.Logout", "post"): "logout",
+    ("auth.Me", "get"): "getCurrentUser",
+    ("users.Users", "get"): "listUsers",
+    ("users.Users", "post"): "createUser",
+    ("users.UserById", "get"): "getUser",
+    ("users.UserById", "patch"): "updateUser",
+    ("users.UserById", "delete"): "deleteUser",
+    ("users.UserDeactivation", "post"): "deactivateUser",
+    ("users.UserReactivation", "post"): "reactivateUser",
+    ("members.Members", "get"): "listMembers",
+    ("members.Members", "post"): "createMember",
+    ("members.MemberById", "get"): "getMember",
+    ("members.MemberById", "patch"): "updateMember",
+    ("members.MemberById", "delete"): "deleteMember",
+    ("members.MemberArchiveAction", "post"): "archiveMember",
+    ("members.MemberRestoreAction", "post"): "restoreMember",
+    ("members.MemberByExternalId", "put"): "upsertMemberByExternalId",
+    ("domains.Domains", "get"): "listDomains",
+    ("domains.Domains", "post"): "createDomain",
+    ("domains.DomainById", "get"): "getDomain",
+    ("domains.DomainById", "patch"): "updateDomain",
+    ("contacts.Contacts", "get"): "listContacts",
+    ("contacts.Contacts", "post"): "createContact",
+    ("contacts.ContactByExternalId", "put"): "upsertContactByExternalId",
+    ("contacts.ContactById", "get"): "getContact",
+    ("contacts.ContactById", "patch"): "updateContact",
+    ("contacts.ContactById", "delete"): "deleteContact",
+    ("contacts.ContactArchiving", "post"): "archiveContact",
+    ("contacts.ContactRestoring", "post"): "restoreContact",
+    ("contacts.Affiliations", "get"): "listContactAffiliations",
+    ("contacts.Affiliations", "post"): "createAffiliation",
+    ("contacts.AffiliationById", "get"): "getAffiliation",
+    ("contacts.AffiliationById", "patch"): "updateAffiliation",
+    ("contacts.AffiliationById", "delete"): "deleteAffiliation",
+    ("contacts.MemberContacts", "get"): "listMemberContacts",
+}
+
+
+def security_requirement(scope: str | None) -> list[dict[str, list[str]]]:
+    """An operation's ``security``: a token granting ``scope`` (any token when None), obtained
+    through the OAuth 2 scheme or pasted as a bearer token."""
+    scopes = [scope] if scope else []
+    return [{OAUTH2_SCHEME: scopes}, {BEARER_SCHEME: scopes}]
+
+
+def _link(operation_id: str, description: str, **parameters: str) -> dict[str, Any]:
+    return {"operationId": operation_id, "parameters": parameters, "description": description}
+
+
+_READ_MEMBER = _link("getMember", "Read the member.", member_id="$response.body#/id")
+_READ_CONTACT = _link("getContact", "Read the contact.", contact_id="$response.body#/id")
+_READ_USER = _link("getUser", "Read the user.", user_id="$response.body#/id")
+_READ_DOMAIN = _link("getDomain", "Read the domain.", domain_id="$response.body#/id")
+
+# operationId -> status -> link name -> link.
+LINKS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
+    "createMember": {
+        "201": {
+            "GetMember": _READ_MEMBER,
+            "UpdateMember": _link(
+                "updateMember", "Change the member.", member_id="$response.body#/id"
+            ),
+            "ListMemberContacts": _link(
+                "listMemberContacts", "List its contacts.", member_id="$response.body#/id"
+            ),
+        }
+    },
+    "upsertMemberByExternalId": {
+        "200": {"GetMember": _READ_MEMBER},
+        "201": {"GetMember": _READ_MEMBER},
+    },
+    "createContact": {
+        "201": {
+            "GetContact": _READ_CONTACT,
+            "UpdateContact": _link(
+                "updateContact", "Change the contact.", contact_id="$response.body#/id"
+            ),
+            "ListContactAffiliations": _link(
+                "listContactAffiliations",
+                "List its affiliations.",
+                contact_id="$response.body#/id",
+            ),
+        }
+    },
+    "upsertContactByExternalId": {
+        "200": {"GetContact": _READ_CONTACT},
+        "201": {"GetContact": _READ_CONTACT},
+    },
+    "createAffiliation": {
+        "201": {
+            "GetAffiliation": _link(
+                "getAffiliation",
+                "Read the affiliation.",
+                contact_id="$request.path.contact_id",
+                affiliation_id="$response.body#/id",
+            ),
+            "GetMember": _link(
+                "getMember", "Read the affiliated member.", member_id="$response.body#/member/id"
+            ),
+        }
+    },
+    "createUser": {"201": {"GetUser": _READ_USER}},
+    "createDomain": {"201": {"GetDomain": _READ_DOMAIN}},
+}
+
+
+def _refs(node: Any) -> list[str]:
+    """Names of the schema components a (resolved) schema object refers to."""
+    if isinstance(node, dict):
+        found = []
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            found.append(ref.rsplit("/", 1)[1])
+        for value in node.values():
+            found += _refs(value)
+        return found
+    if isinstance(node, list):
+        return [name for item in node for name in _refs(item)]
+    return []
+
+
+def no_nul_pattern(self: Any, field: ma.fields.Field, ret: dict[str, Any], **_kwargs: Any) -> dict:
+    """apispec attribute function: a ``Text`` field refuses NUL; say so with a pattern."""
+    if isinstance(field, Text) and "pattern" not in ret:
+        return {"pattern": NO_NUL_PATTERN}
+    return {}
+
+
+class ContractPlugin(BasePlugin):
+    """An apispec plugin (after the marshmallow one) adding what the module docstring lists."""
+
+    def init_spec(self, spec: APISpec) -> None:
+        super().init_spec(spec)
+        self.spec = spec
+        # Component name -> the fields its schema always serialises.
+        self.always_present: dict[str, list[str]] = {}
+        # Components read from request bodies keep the ``required`` of their loading rules,
+        # even when a response embeds them too.
+        self.inputs: set[str] = set()
+        self.loading_required: dict[str, list[str] | None] = {}
+
+    def schema_helper(self, name: str, definition: dict, **kwargs: Any) -> None:
+        schema = kwargs.get("schema")
+        if schema is None:
+            return
+        instance = resolve_schema_instance(schema)
+        self.always_present[name] = [
+            field.data_key or field_name
+            for field_name, field in instance.fields.items()
+            if not field.load_only and not field.metadata.get(MAY_BE_ABSENT)
+        ]
+
+    def response_helper(self, response: dict, **kwargs: Any) -> None:
+        """Error responses registered as components (``Problem`` bodies)."""
+        self._mark_required(_refs(response.get("content", {})))
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict | None = None, **kwargs: Any
+    ) -> None:
+        rule = kwargs.get("rule")
+        endpoint = rule.endpoint if rule is not None else ""
+        for method, operation in (operations or {}).items():
+            operation_id = OPERATION_IDS.get((endpoint, method))
+            if operation_id:
+                operation["operationId"] = operation_id
+            operation.setdefault("security", [])
+            body = operation.get("requestBody", {})
+            self._mark_inputs(_refs(body.get("content", {})) if isinstance(body, dict) else [])
+            responses = operation.get("responses", {})
+            for status, links in LINKS.get(operation_id or "", {}).items():
+                if isinstance(responses.get(status), dict):
+                    responses[status]["links"] = links
+            for response in responses.values():
+                if isinstance(response, dict):
+                    self._mark_required(_refs(response.get("content", {})))
+
+    def _components_from(self, names: list[str]) -> list[str]:
+        """These components and those they embed, transitively."""
+        pending, seen = list(names), []
+        schemas = self.spec.components.schemas
+        while pending:
+            name = pending.pop()
+            if name in seen or name not in schemas:
+                continue
+            seen.append(name)
+            pending += _refs(schemas[name].get("properties", {}))
+        return seen
+
+    def _mark_inputs(self, names: list[str]) -> None:
+        for name in self._components_from(names):
+            self.inputs.add(name)
+            if name in self.loading_required:
+                self._set_required(name, self.loading_required.pop(name))
+
+    def _mark_required(self, names: list[str]) -> None:
+        """List the always-present fields of these response components (and of the components
+        they embed) as required."""
+        for name in self._components_from(names):
+            if name in self.inputs or name in self.loading_required:
+                continue
+            component = self.spec.components.schemas[name]
+            self.loading_required[name] = component.get("required")
+            present = set(self.always_present.get(name, ()))
+            self._set_required(name, [p for p in component.get("properties", {}) if p in present])
+
+    def _set_required(self, name: str, required: list[str] | None) -> None:
+        component = self.spec.components.schemas[name]
+        if required:
+            component["required"] = required
+        else:
+            component.pop("required", None)
