@@ -11,6 +11,9 @@
   cases says so with ``metadata={"may_be_absent": True}``.
 - String fields that refuse NUL characters (``schemas.fields.Text``) carry a ``pattern``
   saying so, unless a stricter pattern is already there.
+- Every enumeration is a named schema component (``MemberCategory``, ``MemberSort``...) that
+  fields refer to, nullable ones through ``anyOf`` with ``null``: generated clients then have
+  one class per enumeration instead of one (or three) per field that uses it.
 """
 
 from typing import Any
@@ -19,8 +22,12 @@ import marshmallow as ma
 from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow.common import resolve_schema_instance
 
+from models import HEADCOUNT_BANDS, AffiliationRole, MemberCategory, PhoneKind
 from schemas.common import MAY_BE_ABSENT
+from schemas.contacts import LANGUAGES
 from schemas.fields import Text
+from services.geography import DEPARTEMENTS
+from services.roles import ALL_SCOPES, Role
 
 OAUTH2_SCHEME = "oauth2"
 BEARER_SCHEME = "bearerAuth"
@@ -139,6 +146,53 @@ LINKS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
 }
 
 
+# Names of the enumerations, by their values. Others are named after the schema and the field
+# (``sort`` of ``MemberQuery``: ``MemberSort``); two fields with the same values share one.
+ENUM_NAMES: dict[frozenset[str], str] = {
+    frozenset(ALL_SCOPES): "Scope",
+    frozenset(Role): "Role",
+    frozenset(MemberCategory): "MemberCategory",
+    frozenset(HEADCOUNT_BANDS): "HeadcountBand",
+    frozenset(DEPARTEMENTS): "Departement",
+    frozenset(PhoneKind): "PhoneKind",
+    frozenset(AffiliationRole): "AffiliationRole",
+    frozenset(LANGUAGES): "Language",
+}
+
+
+def _derived_enum_name(field: ma.fields.Field) -> str:
+    schema = field.parent
+    while isinstance(schema, ma.fields.Field):
+        field, schema = schema, schema.parent
+    prefix = type(schema).__name__.removesuffix("Query") if schema is not None else ""
+    return prefix + "".join(part.title() for part in (field.name or "").split("_"))
+
+
+def named_enum(self: Any, field: ma.fields.Field, ret: dict[str, Any], **_kwargs: Any) -> dict:
+    """apispec attribute function: refer to the enumeration's component instead of inlining
+    its values (registered on first use)."""
+    if "enum" not in ret:
+        return {}
+    values = [value for value in ret["enum"] if value is not None]
+    by_values: dict[tuple, str] = self.spec.enum_components  # type: ignore[attr-defined]
+    key = tuple(sorted(values))
+    name = by_values.get(key) or ENUM_NAMES.get(frozenset(values)) or _derived_enum_name(field)
+    if key not in by_values:
+        if name in self.spec.components.schemas:
+            raise ValueError(f"Two enumerations would be named {name}: name one in ENUM_NAMES.")
+        self.spec.components.schema(name, {"type": "string", "enum": values})
+        by_values[key] = name
+    nullable = len(values) < len(ret["enum"]) or "null" in (ret.get("type") or [])
+    del ret["enum"]
+    ret.pop("type", None)
+    ref = {"$ref": f"#/components/schemas/{name}"}
+    if nullable:
+        ret["anyOf"] = [ref, {"type": "null"}]
+    else:
+        ret.update(ref)
+    return {}
+
+
 def _refs(node: Any) -> list[str]:
     """Names of the schema components a (resolved) schema object refers to."""
     if isinstance(node, dict):
@@ -167,6 +221,7 @@ class ContractPlugin(BasePlugin):
     def init_spec(self, spec: APISpec) -> None:
         super().init_spec(spec)
         self.spec = spec
+        spec.enum_components = {}  # type: ignore[attr-defined]
         # Component name -> the fields its schema always serialises.
         self.always_present: dict[str, list[str]] = {}
         # Components read from request bodies keep the ``required`` of their loading rules,
