@@ -6,6 +6,7 @@
 - ``LINKS``: how the answer of one operation feeds the next (create, then read), so that
   clients and stateful test tools can follow them.
 - Operations without a security requirement are public and say so (``security: []``).
+- A request body with no required field may be left out, and says so.
 - Response bodies list every field they always carry as ``required`` (nullable ones too),
   so that generated clients type them as present. A field that a response leaves out in some
   cases says so with ``metadata={"may_be_absent": True}``.
@@ -105,6 +106,26 @@ LINKS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             "ListMemberContacts": _link(
                 "listMemberContacts", "List its contacts.", member_id="$response.body#/id"
             ),
+            "ArchiveMember": _link(
+                "archiveMember", "Archive the member.", member_id="$response.body#/id"
+            ),
+            "DeleteMember": _link(
+                "deleteMember", "Delete the member.", member_id="$response.body#/id"
+            ),
+        }
+    },
+    "archiveMember": {
+        "200": {
+            "RestoreMember": _link(
+                "restoreMember", "Restore the member.", member_id="$response.body#/id"
+            )
+        }
+    },
+    "archiveContact": {
+        "200": {
+            "RestoreContact": _link(
+                "restoreContact", "Restore the contact.", contact_id="$response.body#/id"
+            )
         }
     },
     "upsertMemberByExternalId": {
@@ -122,6 +143,15 @@ LINKS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
                 "List its affiliations.",
                 contact_id="$response.body#/id",
             ),
+            "CreateAffiliation": _link(
+                "createAffiliation", "Affiliate it with a member.", contact_id="$response.body#/id"
+            ),
+            "ArchiveContact": _link(
+                "archiveContact", "Archive the contact.", contact_id="$response.body#/id"
+            ),
+            "DeleteContact": _link(
+                "deleteContact", "Erase the contact.", contact_id="$response.body#/id"
+            ),
         }
     },
     "upsertContactByExternalId": {
@@ -136,12 +166,31 @@ LINKS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
                 contact_id="$request.path.contact_id",
                 affiliation_id="$response.body#/id",
             ),
+            "UpdateAffiliation": _link(
+                "updateAffiliation",
+                "Change the affiliation.",
+                contact_id="$request.path.contact_id",
+                affiliation_id="$response.body#/id",
+            ),
+            "DeleteAffiliation": _link(
+                "deleteAffiliation",
+                "Delete the affiliation.",
+                contact_id="$request.path.contact_id",
+                affiliation_id="$response.body#/id",
+            ),
             "GetMember": _link(
                 "getMember", "Read the affiliated member.", member_id="$response.body#/member/id"
             ),
         }
     },
-    "createUser": {"201": {"GetUser": _READ_USER}},
+    "createUser": {
+        "201": {
+            "GetUser": _READ_USER,
+            "DeactivateUser": _link(
+                "deactivateUser", "Deactivate the user.", user_id="$response.body#/id"
+            ),
+        }
+    },
     "createDomain": {"201": {"GetDomain": _READ_DOMAIN}},
 }
 
@@ -254,15 +303,27 @@ class ContractPlugin(BasePlugin):
             if operation_id:
                 operation["operationId"] = operation_id
             operation.setdefault("security", [])
-            body = operation.get("requestBody", {})
-            self._mark_inputs(_refs(body.get("content", {})) if isinstance(body, dict) else [])
+            body = operation.get("requestBody")
+            if isinstance(body, dict):
+                self._mark_inputs(_refs(body.get("content", {})))
+                self._optional_when_nothing_required(body)
             responses = operation.get("responses", {})
-            for status, links in LINKS.get(operation_id or "", {}).items():
-                if isinstance(responses.get(status), dict):
-                    responses[status]["links"] = links
+            links = LINKS.get(operation_id or "", {})
+            for status, response in responses.items():
+                # flask-smorest keys responses by int, the spec by string.
+                if str(status) in links and isinstance(response, dict):
+                    response["links"] = links[str(status)]
             for response in responses.values():
                 if isinstance(response, dict):
                     self._mark_required(_refs(response.get("content", {})))
+
+    def _optional_when_nothing_required(self, body: dict[str, Any]) -> None:
+        """A body none of whose fields is required may be left out (the server reads it as
+        ``{}``): say so, rather than promise a refusal that never comes."""
+        names = _refs(body.get("content", {}))
+        schemas = self.spec.components.schemas
+        if names and all(name in schemas and not schemas[name].get("required") for name in names):
+            body["required"] = False
 
     def _components_from(self, names: list[str]) -> list[str]:
         """These components and those they embed, transitively."""
