@@ -3,6 +3,8 @@
 - ``OPERATION_IDS``: a stable, readable ``operationId`` per operation (generated clients name
   their functions after it), keyed by endpoint and method. A new operation needs an entry; a
   test fails until it has one.
+- ``REQUEST_EXAMPLES``: an example body per operation that takes one, as documentation
+  tools show it; a test sends each to the API and expects it accepted.
 - ``LINKS``: how the answer of one operation feeds the next (create, then read), so that
   clients and stateful test tools can follow them.
 - Operations without a security requirement are public and say so (``security: []``).
@@ -242,6 +244,90 @@ def named_enum(self: Any, field: ma.fields.Field, ret: dict[str, Any], **_kwargs
     return {}
 
 
+# The member ``createAffiliation``'s example names (tests create it before sending the example).
+EXAMPLE_MEMBER_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+
+# operationId -> example name -> example body.
+REQUEST_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
+    "issueToken": {
+        "login": {"email": "admin@example.org", "password": "correct horse battery staple"},
+        "read-only": {
+            "email": "admin@example.org",
+            "password": "correct horse battery staple",
+            "scopes": ["members:read", "contacts:read"],
+        },
+    },
+    "createUser": {
+        "staff": {
+            "email": "claire.martin@example.org",
+            "password": "a long enough passphrase",
+            "role": "staff",
+            "full_name": "Claire Martin",
+        }
+    },
+    "updateUser": {"promote": {"full_name": "Claire Martin-Dubois", "role": "admin"}},
+    "createMember": {
+        "company": {
+            "name": "Société Générale",
+            "legal_name": "SOCIETE GENERALE",
+            "category": "large_company",
+            "siren": "552120222",
+            "siret": "55212022200013",
+            "vat_number": "FR27552120222",
+            "headcount_band": "53",
+            "year_founded": 1864,
+            "website": "https://www.example.fr",
+            "email": "contact@example.fr",
+            "phone": "+33142685300",
+            "street": "29 boulevard Haussmann",
+            "postal_code": "75009",
+            "city": "Paris",
+            "domains": ["digital_health"],
+        },
+        "laboratory": {"name": "Institut Imagine", "category": "academic_lab", "city": "Paris"},
+    },
+    "updateMember": {"move": {"street": "2 rue Gaston Crémieux", "postal_code": "91000"}},
+    "archiveMember": {"left": {"reason": "Left the cluster at the end of its membership."}},
+    "restoreMember": {"rejoined": {"reason": "Rejoined the cluster."}},
+    "upsertMemberByExternalId": {
+        "import": {
+            "name": "Genopole",
+            "category": "public_body",
+            "postal_code": "91000",
+            "city": "Évry-Courcouronnes",
+            "domains": ["biotech"],
+        }
+    },
+    "createDomain": {"new": {"code": "genomics", "label": "Genomics"}},
+    "updateDomain": {"relabel": {"label": "Genomics and sequencing"}},
+    "createContact": {
+        "person": {
+            "first_name": "Claire",
+            "last_name": "Martin",
+            "email": "claire.martin@example.fr",
+            "phones": [{"number": "+33142685300", "kind": "work"}],
+            "preferred_language": "fr",
+        }
+    },
+    "upsertContactByExternalId": {
+        "import": {"first_name": "Louis", "last_name": "Pasteur", "email": "l.pasteur@example.fr"}
+    },
+    "updateContact": {"notes": {"notes": "Prefers e-mail to phone calls."}},
+    "archiveContact": {"left": {"reason": "Left the company."}},
+    "restoreContact": {"back": {"reason": "Back in the company."}},
+    "createAffiliation": {
+        "primary": {
+            "member_id": EXAMPLE_MEMBER_ID,
+            "job_title": "Chief scientific officer",
+            "roles": ["decision_maker", "technical"],
+            "start_date": "2024-01-15",
+            "is_primary": True,
+        }
+    },
+    "updateAffiliation": {"board": {"roles": ["board"], "end_date": "2030-12-31"}},
+}
+
+
 def _refs(node: Any) -> list[str]:
     """Names of the schema components a (resolved) schema object refers to."""
     if isinstance(node, dict):
@@ -307,6 +393,10 @@ class ContractPlugin(BasePlugin):
             if isinstance(body, dict):
                 self._mark_inputs(_refs(body.get("content", {})))
                 self._optional_when_nothing_required(body)
+                examples = REQUEST_EXAMPLES.get(operation_id or "")
+                media = body.get("content", {}).get("application/json")
+                if examples and isinstance(media, dict):
+                    media["examples"] = {name: {"value": v} for name, v in examples.items()}
             responses = operation.get("responses", {})
             links = LINKS.get(operation_id or "", {})
             for status, response in responses.items():
