@@ -6,6 +6,7 @@ type what the API always sends as present (``str``, ``None | str``), never as ``
 client talks to the app in process through httpx's WSGI transport.
 """
 
+import enum
 import importlib
 import os
 import subprocess
@@ -74,6 +75,20 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Mo
 
 def _transport(app: Any) -> httpx.Client:
     return httpx.Client(base_url=BASE_URL, transport=httpx.WSGITransport(app=app))
+
+
+def test_one_class_per_enumeration(generated):
+    """Each enumeration of the spec becomes one class, not one per field that uses it."""
+    enums = [
+        value
+        for value in vars(generated["models"]).values()
+        if isinstance(value, type) and issubclass(value, enum.Enum)
+    ]
+    by_values: dict[frozenset[str], list[str]] = {}
+    for cls in enums:
+        by_values.setdefault(frozenset(member.value for member in cls), []).append(cls.__name__)
+    assert [names for names in by_values.values() if len(names) > 1] == []
+    assert {"MemberCategory", "HeadcountBand", "MemberSort"} <= {cls.__name__ for cls in enums}
 
 
 def test_generated_client_round_trip(app, session, generated):
