@@ -8,14 +8,7 @@ from api.config import SETTINGS_KEY, Settings
 from api.docs import docs_blueprint
 from api.errors import register_error_handlers
 from api.extensions import api, cors, db
-from api.openapi import (
-    BEARER_SCHEME,
-    OAUTH2_SCHEME,
-    TOKEN_URL,
-    ContractPlugin,
-    named_enum,
-    no_nul_pattern,
-)
+from api.openapi import BEARER_SCHEME, OAUTH2_SCHEME, TOKEN_URL, ContractPlugin
 from api.request_context import configure_logging, register_request_hooks
 from api.resources import auth, contacts, domains, health, members, users
 from services.passwords import configure_password_hashing
@@ -106,9 +99,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         max_age=600,
     )
     register_request_hooks(app)
-    api.init_app(app, spec_kwargs={"extra_plugins": [ContractPlugin()]})
-    api.ma_plugin.converter.add_attribute_function(no_nul_pattern)
-    api.ma_plugin.converter.add_attribute_function(named_enum)
+    contract = ContractPlugin()
+    api.init_app(app, spec_kwargs={"extra_plugins": [contract]})
+    contract.register_attribute_functions(api.ma_plugin.converter)
     register_error_handlers(app)
     for module in (health, auth, users, members, domains, contacts):
         api.register_blueprint(module.blp)

@@ -6,7 +6,8 @@ import jsonschema_rs
 import pytest
 from flask import Flask
 
-from api.openapi import NO_NUL_PATTERN, OPERATION_IDS
+from api.openapi import NO_NUL_PATTERN
+from api.operations import OPERATION_IDS
 from schemas.fields import NUL_REFUSED
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}

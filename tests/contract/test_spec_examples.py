@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from api.openapi import EXAMPLE_MEMBER_ID
+from api.operations import EXAMPLE_MEMBER_ID
 from tests.factories import PASSWORD, make_user
 from tests.members.factories import domain_by_code, make_affiliation, make_contact, make_member
 
