@@ -28,9 +28,10 @@ PACKAGE = "mrm_generated_client"
 BASE_URL = "http://mrm.test"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ModuleType]]:
-    """Generate the client once for the module and import the parts the tests use."""
+    """Generate the client once (whatever the database backend) and import the parts the
+    tests use."""
     target = tmp_path_factory.mktemp("client")
     # The generator formats its output with ruff, installed next to the interpreter.
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
