@@ -4,15 +4,15 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.auth import configure_jwt
-from api.blueprint import BEARER_SCHEME
 from api.config import SETTINGS_KEY, Settings
 from api.docs import docs_blueprint
 from api.errors import register_error_handlers
 from api.extensions import api, cors, db
+from api.openapi import BEARER_SCHEME, OAUTH2_SCHEME, TOKEN_URL, ContractPlugin
 from api.request_context import configure_logging, register_request_hooks
 from api.resources import auth, contacts, domains, health, members, users
 from services.passwords import configure_password_hashing
-from services.roles import ALL_SCOPES
+from services.roles import ALL_SCOPES, SCOPE_DESCRIPTIONS
 
 API_DESCRIPTION = """Member relationship management for a health-technology cluster.
 
@@ -20,6 +20,33 @@ Authenticate with `POST /api/v1/auth/token`, then send `Authorization: Bearer <a
 Each operation lists the scope it needs. Errors are `application/problem+json` (RFC 9457).
 Lists are keyset-paginated: follow `next_cursor` (or the `Link: rel="next"` header).
 """
+
+
+def _security_schemes() -> dict[str, object]:
+    """One OAuth 2 scheme lists the scopes (each operation names the one it needs); the plain
+    bearer scheme is the same token pasted by hand (Swagger UI's "Authorize")."""
+    return {
+        OAUTH2_SCHEME: {
+            "type": "oauth2",
+            "description": "Get a token from `POST /api/v1/auth/token` with a JSON body "
+            '`{"email", "password", "scopes"?}` (not the form-encoded OAuth 2 grant), then send '
+            "`Authorization: Bearer <access_token>`.",
+            "flows": {
+                "password": {
+                    "tokenUrl": TOKEN_URL,
+                    "refreshUrl": "/api/v1/auth/refresh",
+                    "scopes": {scope: SCOPE_DESCRIPTIONS[scope] for scope in sorted(ALL_SCOPES)},
+                }
+            },
+        },
+        BEARER_SCHEME: {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "The `access_token` of `POST /api/v1/auth/token`; the scopes are "
+            "those of the `oauth2` scheme.",
+        },
+    }
 
 
 def _openapi_config(settings: Settings) -> dict[str, object]:
@@ -31,16 +58,8 @@ def _openapi_config(settings: Settings) -> dict[str, object]:
         "OPENAPI_JSON_PATH": "api/v1/openapi.json",
         "API_SPEC_OPTIONS": {
             "info": {"description": API_DESCRIPTION},
-            "components": {
-                "securitySchemes": {
-                    BEARER_SCHEME: {
-                        "type": "http",
-                        "scheme": "bearer",
-                        "bearerFormat": "JWT",
-                        "description": "Scopes: " + ", ".join(sorted(ALL_SCOPES)),
-                    }
-                }
-            },
+            "servers": [{"url": "/", "description": "The server that serves this document."}],
+            "components": {"securitySchemes": _security_schemes()},
         },
     }
 
@@ -80,7 +99,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         max_age=600,
     )
     register_request_hooks(app)
-    api.init_app(app)
+    contract = ContractPlugin()
+    api.init_app(app, spec_kwargs={"extra_plugins": [contract]})
+    contract.register_attribute_functions(api.ma_plugin.converter)
     register_error_handlers(app)
     for module in (health, auth, users, members, domains, contacts):
         api.register_blueprint(module.blp)

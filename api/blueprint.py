@@ -23,11 +23,11 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from api.auth import authorize
+from api.openapi import security_requirement
 from api.responses import ETAG, LINK, LOCATION
 from services import strict_json
 from services.errors import InvalidInput
 
-BEARER_SCHEME = "bearerAuth"
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 # Errors any operation with a JSON body may answer before its view runs.
@@ -169,7 +169,7 @@ class Blueprint(flask_smorest.Blueprint):
                 authorize(scope)
                 return func(*args, **kwargs)
 
-            documented = self.doc(security=[{BEARER_SCHEME: [scope]}])(wrapper)
+            documented = self.doc(security=security_requirement(scope))(wrapper)
             documented = self.alt_response(401, response="UNAUTHORIZED")(documented)
             return self.alt_response(403, response="FORBIDDEN")(documented)
 
@@ -188,5 +188,5 @@ class Blueprint(flask_smorest.Blueprint):
             authorize(None)
             return func(*args, **kwargs)
 
-        documented = self.doc(security=[{BEARER_SCHEME: []}])(wrapper)
+        documented = self.doc(security=security_requirement(None))(wrapper)
         return self.alt_response(401, response="UNAUTHORIZED")(documented)

@@ -24,7 +24,7 @@ HEADER_COMPONENTS: dict[str, dict[str, Any]] = {
         "description": "The record's version; send it back in `If-Match` to write only if the "
         "record has not changed since.",
         "required": True,
-        "schema": {"type": "string", "example": '"v1"'},
+        "schema": {"type": "string", "examples": ['"v1"']},
     },
     LOCATION: {
         "description": "The URL of the created record.",

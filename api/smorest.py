@@ -29,6 +29,10 @@ class Api(flask_smorest.Api):
         prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
+    def _register_pagination_header(self) -> None:
+        """Lists page with cursors in the body (``api/pagination.py``), not with
+        flask-smorest's ``X-Pagination`` header: its schema would sit unused in the spec."""
+
     def _register_etag_headers(self) -> None:
         """``If-Match`` is optional here (without it, the last write wins); the response headers
         (``ETag``, ``Location``, ``Link``) are the components of ``api/responses.py``."""

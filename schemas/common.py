@@ -9,6 +9,10 @@ import marshmallow as ma
 from schemas.fields import QueryFlag, Text, TrimmedString
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
+# Metadata of a response field that some answers leave out; the spec lists every other field
+# of a response body as required (``api/openapi.py``).
+MAY_BE_ABSENT = "may_be_absent"
+
 
 class AwareDateTime(ma.fields.AwareDateTime):
     """An ISO 8601 timestamp that must carry an offset; output is always UTC."""
@@ -82,11 +86,17 @@ class ArchiveFilters(ma.Schema):
 
     archived = QueryFlag(
         load_default=False,
-        metadata={"description": "`true` lists only archived records (default `false`)."},
+        metadata={
+            "description": "`true` lists only archived records (default `false`); "
+            "not together with `include_archived=true` (422)."
+        },
     )
     include_archived = QueryFlag(
         load_default=False,
-        metadata={"description": "`true` lists archived and active records together."},
+        metadata={
+            "description": "`true` lists archived and active records together; "
+            "not together with `archived=true` (422)."
+        },
     )
 
     @ma.validates_schema
@@ -117,7 +127,10 @@ def page_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
                 },
             ),
             "total": ma.fields.Integer(
-                metadata={"description": "Number of matching records, with `include_total=true`."}
+                metadata={
+                    "description": "Number of matching records; only with `include_total=true`.",
+                    MAY_BE_ABSENT: True,
+                }
             ),
         },
         name=name,

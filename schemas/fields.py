@@ -137,7 +137,7 @@ class Phone(ma.fields.String):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("validate", ma.validate.Length(max=40))
         super().__init__(**kwargs)
-        self.metadata.setdefault("example", "+33142685300")
+        self.metadata.setdefault("examples", ["+33142685300"])
         self.metadata.setdefault("description", "Any common notation; returned in E.164.")
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
@@ -157,11 +157,13 @@ class StdnumString(ma.fields.String):
     module: ModuleType
     label: str
     example: str
+    description: str
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("validate", ma.validate.Length(max=40))
         super().__init__(**kwargs)
-        self.metadata.setdefault("example", self.example)
+        self.metadata.setdefault("examples", [self.example])
+        self.metadata.setdefault("description", self.description)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         raw = super()._deserialize(value, attr, data, **kwargs)
@@ -175,12 +177,14 @@ class Siren(StdnumString):
     """A SIREN (9 digits, Luhn check); spaces allowed on input, returned compact."""
 
     module, label, example = siren, "SIREN", "552120222"
+    description = "9 digits whose Luhn check digit must be right; spaces allowed."
 
 
 class Siret(StdnumString):
     """A SIRET (14 digits, Luhn check); spaces allowed on input, returned compact."""
 
     module, label, example = siret, "SIRET", "55212022200013"
+    description = "14 digits (SIREN + NIC) whose Luhn check digit must be right; spaces allowed."
 
 
 class VatNumber(ma.fields.String):
@@ -192,7 +196,13 @@ class VatNumber(ma.fields.String):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("validate", ma.validate.Length(max=40))
         super().__init__(**kwargs)
-        self.metadata.setdefault("example", "FR40303265045")
+        # Société Générale's: the key (27) is computed from the SIREN of the examples.
+        self.metadata.setdefault("examples", ["FR27552120222"])
+        self.metadata.setdefault(
+            "description",
+            "EU VAT number. A French one is FR, a two-digit key computed from the SIREN, and the "
+            "SIREN (which must match the member's).",
+        )
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         raw = super()._deserialize(value, attr, data, **kwargs)
@@ -211,6 +221,10 @@ class Website(ma.fields.Url):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("validate", ma.validate.Length(max=500))
         super().__init__(relative=False, schemes={"http", "https"}, require_tld=True, **kwargs)
+        # "uri" is the JSON Schema format ("url" is no format); "" is not an address.
+        self.metadata.setdefault("format", "uri")
+        self.metadata.setdefault("minLength", 1)
+        self.metadata.setdefault("examples", ["https://www.example.fr"])
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if isinstance(value, str) and "://" not in value and value.strip():

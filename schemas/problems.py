@@ -2,6 +2,8 @@
 
 import marshmallow as ma
 
+from schemas.common import MAY_BE_ABSENT
+
 
 class Problem(ma.Schema):
     """An ``application/problem+json`` error body."""
@@ -13,10 +15,16 @@ class Problem(ma.Schema):
     errors = ma.fields.Dict(
         keys=ma.fields.String(),
         values=ma.fields.List(ma.fields.String()),
-        metadata={"description": "Messages per field, for validation errors and conflicts."},
+        metadata={
+            "description": "Messages per field, for validation errors and conflicts.",
+            MAY_BE_ABSENT: True,
+        },
     )
     existing = ma.fields.Dict(
-        metadata={"description": "On a duplicate, the record that already holds the key."}
+        metadata={
+            "description": "On a duplicate, the record that already holds the key.",
+            MAY_BE_ABSENT: True,
+        }
     )
     request_id = ma.fields.String(
         allow_none=True, metadata={"description": "Quote it to support; it is in the logs."}

@@ -35,6 +35,22 @@ WRITE_SCOPES = frozenset(
 ADMIN_SCOPES = frozenset({"users:admin", "vocabulary:write"})
 ALL_SCOPES = READ_SCOPES | WRITE_SCOPES | ADMIN_SCOPES
 
+# What each scope lets a token do, as the API documentation shows it.
+SCOPE_DESCRIPTIONS: dict[str, str] = {
+    "members:read": "Read members and the domains of activity.",
+    "members:write": "Create, change, archive and delete members.",
+    "contacts:read": "Read contacts and their affiliations (personal data).",
+    "contacts:write": "Create, change, archive and erase contacts and affiliations.",
+    "memberships:read": "Read membership plans and memberships.",
+    "memberships:write": "Manage membership plans, memberships and payments.",
+    "events:read": "Read events and registrations.",
+    "events:write": "Manage events and registrations.",
+    "interactions:read": "Read interactions with members.",
+    "interactions:write": "Record interactions with members.",
+    "users:admin": "Manage user accounts and their roles.",
+    "vocabulary:write": "Extend the shared vocabularies (domains of activity).",
+}
+
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.VIEWER: READ_SCOPES,
     Role.STAFF: READ_SCOPES | WRITE_SCOPES,

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import User
@@ -103,15 +104,11 @@ def _keep_an_admin(session: Session, *, actor: User, user: User, changes: dict[s
     deactivated = changes.get("is_active") is False
     if not (demoted or deactivated) or user.role != Role.ADMIN or not user.is_active:
         return
+    field = "role" if demoted else "is_active"
     if user.id == actor.id:
-        raise Conflict(
-            "You cannot demote or deactivate your own account.",
-            field="role" if demoted else "is_active",
-        )
+        raise Conflict("You cannot demote or deactivate your own account.", field=field)
     if _active_admins(session) <= 1:
-        raise Conflict(
-            "At least one active admin must remain.", field="role" if demoted else "is_active"
-        )
+        raise Conflict("At least one active admin must remain.", field=field)
 
 
 def update_user(
@@ -142,8 +139,50 @@ def update_user(
 
 def deactivate_user(
     session: Session, *, actor: User, user_id: uuid.UUID, if_match: Collection[int] | None
-) -> None:
-    """Deactivate rather than delete: the account's history (who did what) must stay readable."""
-    update_user(
+) -> User:
+    """Stop an account from logging in, keeping it (and who did what) readable; its open
+    logins end at once. Deactivating an inactive account is a conflict."""
+    user = get_user(session, user_id)
+    if not user.is_active:
+        check_version(user.version, if_match)
+        raise Conflict("The account is already deactivated.", field="is_active")
+    return update_user(
         session, actor=actor, user_id=user_id, changes={"is_active": False}, if_match=if_match
     )
+
+
+def reactivate_user(
+    session: Session, *, actor: User, user_id: uuid.UUID, if_match: Collection[int] | None
+) -> User:
+    """Let a deactivated account log in again; reactivating an active one is a conflict."""
+    user = get_user(session, user_id)
+    check_version(user.version, if_match)
+    if user.is_active:
+        raise Conflict("The account is active.", field="is_active")
+    return update_user(
+        session, actor=actor, user_id=user_id, changes={"is_active": True}, if_match=if_match
+    )
+
+
+def delete_user(
+    session: Session, *, actor: User, user_id: uuid.UUID, if_match: Collection[int] | None
+) -> None:
+    """Delete an account, with its logins, when no other record names it.
+
+    An account that records refer to (who did what) answers a conflict: deactivate it
+    instead. Nobody deletes their own account, nor the last active admin.
+    """
+    user = get_user(session, user_id)
+    check_version(user.version, if_match)
+    if user.id == actor.id:
+        raise Conflict("You cannot delete your own account.")
+    if user.role == Role.ADMIN and user.is_active and _active_admins(session) <= 1:
+        raise Conflict("At least one active admin must remain.")
+    session.delete(user)
+    try:
+        commit(session)
+    except IntegrityError as exc:
+        # A foreign key of another table refused: the account is part of some history.
+        raise Conflict(
+            "Other records refer to the account; deactivate it instead of deleting it."
+        ) from exc

@@ -17,8 +17,10 @@ from services.users import (
     USER_SORT_KEYS,
     create_user,
     deactivate_user,
+    delete_user,
     get_user,
     list_users,
+    reactivate_user,
     update_user,
 )
 
@@ -67,7 +69,8 @@ class UserById(MethodView):
     def patch(self, body: dict[str, Any], user_id: uuid.UUID) -> tuple[User, dict[str, str]]:
         """Update a user's name, role, active flag or password
 
-        Deactivating a user or changing the password revokes the user's tokens.
+        Deactivating a user (`is_active: false`, as `POST /users/{user_id}/deactivate` does) or
+        changing the password revokes the user's tokens.
         """
         user = update_user(
             db.session,
@@ -84,10 +87,48 @@ class UserById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, user_id: uuid.UUID) -> None:
+        """Delete a user
+
+        The account and its logins are removed for good. An account that other records refer
+        to answers 409: deactivate it instead (`POST /users/{user_id}/deactivate`), which
+        keeps it readable. You cannot delete your own account or the last active admin.
+        """
+        delete_user(db.session, actor=current_user(), user_id=user_id, if_match=if_match_versions())
+
+
+@blp.route("/<uuid:user_id>/deactivate")
+class UserDeactivation(MethodView):
+    @blp.auth("users:admin")
+    @blp.if_match
+    @blp.record_response(UserOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, user_id: uuid.UUID) -> tuple[User, dict[str, str]]:
         """Deactivate a user
 
-        Accounts are kept for history; a deactivated account's tokens stop working at once.
+        The account stays (with `is_active: false`) but can no longer log in, and its tokens
+        stop working at once. 409 if it is already deactivated, if it is your own, or if it is
+        the last active admin.
         """
-        deactivate_user(
+        user = deactivate_user(
             db.session, actor=current_user(), user_id=user_id, if_match=if_match_versions()
         )
+        return with_etag(user)
+
+
+@blp.route("/<uuid:user_id>/reactivate")
+class UserReactivation(MethodView):
+    @blp.auth("users:admin")
+    @blp.if_match
+    @blp.record_response(UserOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, user_id: uuid.UUID) -> tuple[User, dict[str, str]]:
+        """Reactivate a user
+
+        The account may log in again (its former tokens stay revoked); 409 if it is active.
+        """
+        user = reactivate_user(
+            db.session, actor=current_user(), user_id=user_id, if_match=if_match_versions()
+        )
+        return with_etag(user)

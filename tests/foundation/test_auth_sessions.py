@@ -153,7 +153,7 @@ def test_role_demotion_takes_effect_at_once(client, session, admin_headers):
     assert "users:admin" not in refreshed["scope"].split()
 
 
-@pytest.mark.parametrize("how", ["patch", "delete"])
+@pytest.mark.parametrize("how", ["patch", "deactivate", "delete"])
 def test_deactivated_users_tokens_stop_working(client, session, admin_headers, how):
     target = make_user(session, role="staff")
     session.commit()
@@ -163,13 +163,20 @@ def test_deactivated_users_tokens_stop_working(client, session, admin_headers, h
             f"{USERS_URL}/{target.id}", json={"is_active": False}, headers=admin_headers
         )
         assert response.status_code == 200
+    elif how == "deactivate":
+        response = client.post(f"{USERS_URL}/{target.id}/deactivate", headers=admin_headers)
+        assert response.status_code == 200
     else:
         assert client.delete(f"{USERS_URL}/{target.id}", headers=admin_headers).status_code == 204
     assert_unauthorized(client.get(ME_URL, headers=bearer(tokens["access_token"])))
     assert_unauthorized(refresh(client, tokens["refresh_token"]))
+    if how == "delete":
+        return
     # reactivation does not bring old tokens back
-    client.patch(f"{USERS_URL}/{target.id}", json={"is_active": True}, headers=admin_headers)
+    response = client.post(f"{USERS_URL}/{target.id}/reactivate", headers=admin_headers)
+    assert response.status_code == 200
     assert_unauthorized(client.get(ME_URL, headers=bearer(tokens["access_token"])))
+    assert log_in(client, target.email)["access_token"]
 
 
 def test_password_change_ends_logins(client, session, admin_headers):

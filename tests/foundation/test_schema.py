@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 from api.extensions import db
 from models import Base
 from services.migrations import objects_for_dialect
+from services.roles import ALL_SCOPES
 
 SPEC_FILE = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 STALE = "openapi/openapi.json is stale: run `mrm openapi write openapi/openapi.json`"
@@ -65,34 +66,34 @@ def operations(spec):
 
 def test_every_protected_operation_declares_its_scope_and_401(app):
     spec = smorest_spec(app)
-    scopes = set(
-        spec["components"]["securitySchemes"]["bearerAuth"]["description"]
-        .split(": ")[1]
-        .split(", ")
-    )
+    schemes = spec["components"]["securitySchemes"]
+    scopes = set(schemes["oauth2"]["flows"]["password"]["scopes"])
+    assert scopes == ALL_SCOPES
+    assert schemes["oauth2"]["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
+    assert schemes["bearerAuth"]["scheme"] == "bearer"
     seen = 0
     for method, path, operation in operations(spec):
         assert operation.get("summary"), (method, path)
         if (method, path) in PUBLIC_OPERATIONS:
-            assert "security" not in operation, (method, path)
+            assert operation["security"] == [], (method, path)
             continue
         seen += 1
         security = operation.get("security")
         assert security, (method, path)
-        assert len(security) == 1, (method, path)
-        (requirement,) = security
-        assert set(requirement) == {"bearerAuth"}, (method, path)
-        assert set(requirement["bearerAuth"]) <= scopes, (method, path)
+        # one token, obtained through the OAuth 2 scheme or pasted as a bearer token
+        assert [set(requirement) for requirement in security] == [{"oauth2"}, {"bearerAuth"}]
+        needed = security[0]["oauth2"]
+        assert security[1]["bearerAuth"] == needed, (method, path)
+        assert len(needed) <= 1, (method, path)
+        assert set(needed) <= scopes, (method, path)
         assert "401" in operation["responses"], (method, path)
-        if requirement["bearerAuth"]:
+        if needed:
             assert "403" in operation["responses"], (method, path)
     assert seen >= 7
     # logging out and asking who you are need a token but no particular scope
-    assert spec["paths"]["/api/v1/auth/me"]["get"]["security"] == [{"bearerAuth": []}]
+    assert spec["paths"]["/api/v1/auth/me"]["get"]["security"][0] == {"oauth2": []}
     for method in ("get", "post"):
-        assert spec["paths"]["/api/v1/users"][method]["security"] == [
-            {"bearerAuth": ["users:admin"]}
-        ]
+        assert spec["paths"]["/api/v1/users"][method]["security"][0] == {"oauth2": ["users:admin"]}
 
 
 def test_errors_are_documented_as_problems(app):

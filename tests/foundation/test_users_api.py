@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select, update
 
-from models import User
+from models import AuthSession, User
 from services.errors import Conflict
-from services.users import update_user
+from services.users import delete_user, update_user
 from tests.factories import bearer, log_in, make_user
 
 URL = "/api/v1/users"
@@ -295,14 +295,82 @@ def test_patch_unknown_user(client, admin_headers):
     problem(client.delete(f"{URL}/{uuid.uuid4()}", headers=admin_headers), 404)
 
 
-def test_delete_deactivates(client, admin_headers, target, session):
+def test_delete_removes_the_account_and_its_logins(client, admin_headers, target, session):
     user_id, etag = target
+    tokens = log_in(client, NEW["email"], NEW["password"])
     response = client.delete(f"{URL}/{user_id}", headers={**admin_headers, "If-Match": etag})
     assert response.status_code == 204
     assert response.data == b""
-    fetched = client.get(f"{URL}/{user_id}", headers=admin_headers)
-    assert fetched.get_json()["is_active"] is False
-    assert fetched.headers["ETag"] == '"v2"'
+    problem(client.get(f"{URL}/{user_id}", headers=admin_headers), 404)
+    assert session.scalar(select(func.count()).select_from(AuthSession)) >= 1  # the admin's
+    owned = (
+        select(func.count())
+        .select_from(AuthSession)
+        .where(AuthSession.user_id == uuid.UUID(user_id))
+    )
+    assert session.scalar(owned) == 0
+    problem(client.get("/api/v1/auth/me", headers=bearer(tokens["access_token"])), 401)
+    # the address is free again
+    assert client.post(URL, json=NEW, headers=admin_headers).status_code == 201
+
+
+def test_deactivate_and_reactivate(client, admin_headers, target):
+    user_id, etag = target
+    problem(
+        client.post(f"{URL}/{user_id}/deactivate", headers={**admin_headers, "If-Match": '"v9"'}),
+        412,
+    )
+    response = client.post(
+        f"{URL}/{user_id}/deactivate", headers={**admin_headers, "If-Match": etag}
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["is_active"] is False
+    assert response.headers["ETag"] == '"v2"'
+    login = {"email": NEW["email"], "password": NEW["password"]}
+    problem(client.post("/api/v1/auth/token", json=login), 401)
+    again = problem(client.post(f"{URL}/{user_id}/deactivate", headers=admin_headers), 409)
+    assert "is_active" in again["errors"]
+    assert client.get(f"{URL}/{user_id}", headers=admin_headers).get_json()["is_active"] is False
+
+    response = client.post(f"{URL}/{user_id}/reactivate", headers=admin_headers)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["is_active"] is True
+    assert response.headers["ETag"] == '"v3"'
+    assert log_in(client, NEW["email"], NEW["password"])["access_token"]
+    problem(client.post(f"{URL}/{user_id}/reactivate", headers=admin_headers), 409)
+
+
+@pytest.mark.parametrize("action", ["deactivate", "reactivate"])
+def test_deactivate_and_reactivate_unknown_or_malformed(client, admin_headers, action):
+    problem(client.post(f"{URL}/{uuid.uuid4()}/{action}", headers=admin_headers), 404)
+    problem(client.post(f"{URL}/not-a-uuid/{action}", headers=admin_headers), 404)
+    user_id = uuid.uuid4()
+    body = problem(
+        client.post(f"{URL}/{user_id}/{action}", json={"is_active": False}, headers=admin_headers),
+        422,
+    )
+    assert body["errors"] == {"is_active": ["Unknown field."]}
+
+
+def test_the_last_active_admin_cannot_be_deleted(client, session, admin):
+    user, headers = admin
+    make_user(session, role="admin", is_active=False)
+    other = make_user(session, role="admin")
+    session.commit()
+    # another admin may delete this one while two are active...
+    assert client.delete(f"{URL}/{other.id}", headers=headers).status_code == 204
+    # ... but not the last one, even through another admin's account
+    problem(client.delete(f"{URL}/{user.id}", headers=headers), 409)
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+
+
+def test_the_last_active_admin_rule_blocks_deletion_by_someone_else(session):
+    only_admin = make_user(session, role="admin")
+    someone = make_user(session, role="admin", is_active=False)
+    session.commit()
+    with pytest.raises(Conflict):
+        delete_user(session, actor=someone, user_id=only_admin.id, if_match=None)
+    assert session.get(User, only_admin.id) is not None
 
 
 @pytest.fixture
@@ -317,16 +385,24 @@ def admin(client, session):
     [
         ("patch", {"role": "staff"}, "role"),
         ("patch", {"is_active": False}, "is_active"),
-        ("delete", None, "is_active"),
+        ("deactivate", None, "is_active"),
+        ("delete", None, None),
     ],
 )
-def test_admin_cannot_demote_or_deactivate_self(client, session, admin, method, change, field):
+def test_admin_cannot_demote_deactivate_or_delete_self(
+    client, session, admin, method, change, field
+):
     make_user(session, role="admin")  # another admin exists: only the self rule applies
     session.commit()
     user, headers = admin
-    kwargs = {"json": change} if change is not None else {}
-    body = problem(getattr(client, method)(f"{URL}/{user.id}", headers=headers, **kwargs), 409)
-    assert field in body["errors"]
+    if method == "deactivate":
+        response = client.post(f"{URL}/{user.id}/deactivate", headers=headers)
+    else:
+        kwargs = {"json": change} if change is not None else {}
+        response = getattr(client, method)(f"{URL}/{user.id}", headers=headers, **kwargs)
+    body = problem(response, 409)
+    if field:
+        assert field in body["errors"]
     assert client.get("/api/v1/auth/me", headers=headers).get_json()["role"] == "admin"
 
 
@@ -376,6 +452,8 @@ ENDPOINTS = [
     ("get", f"{URL}/{{id}}", None),
     ("patch", f"{URL}/{{id}}", {"full_name": "x"}),
     ("delete", f"{URL}/{{id}}", None),
+    ("post", f"{URL}/{{id}}/deactivate", None),
+    ("post", f"{URL}/{{id}}/reactivate", None),
 ]
 
 

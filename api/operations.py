@@ -1,0 +1,249 @@
+"""The operations' ids, request examples and links, written once for the whole spec.
+
+- ``OPERATION_IDS``: a stable, readable ``operationId`` per operation (generated clients name
+  their functions after it), keyed by endpoint and method. A new operation needs an entry; a
+  test fails until it has one.
+- ``REQUEST_EXAMPLES``: example bodies per operation that takes one, as documentation tools
+  show them; a test sends each to the API and expects it accepted.
+- ``LINKS``: how the answer of one operation feeds the next (create, then read), so that
+  clients and stateful test tools can follow them.
+
+``api/openapi.py`` puts them in the spec.
+"""
+
+from typing import Any
+
+OPERATION_IDS: dict[tuple[str, str], str] = {
+    ("health.Liveness", "get"): "getLiveness",
+    ("health.Readiness", "get"): "getReadiness",
+    ("auth.Token", "post"): "issueToken",
+    ("auth.Refresh", "post"): "refreshToken",
+    ("auth.Logout", "post"): "logout",
+    ("auth.Me", "get"): "getCurrentUser",
+    ("users.Users", "get"): "listUsers",
+    ("users.Users", "post"): "createUser",
+    ("users.UserById", "get"): "getUser",
+    ("users.UserById", "patch"): "updateUser",
+    ("users.UserById", "delete"): "deleteUser",
+    ("users.UserDeactivation", "post"): "deactivateUser",
+    ("users.UserReactivation", "post"): "reactivateUser",
+    ("members.Members", "get"): "listMembers",
+    ("members.Members", "post"): "createMember",
+    ("members.MemberById", "get"): "getMember",
+    ("members.MemberById", "patch"): "updateMember",
+    ("members.MemberById", "delete"): "deleteMember",
+    ("members.MemberArchiveAction", "post"): "archiveMember",
+    ("members.MemberRestoreAction", "post"): "restoreMember",
+    ("members.MemberByExternalId", "put"): "upsertMemberByExternalId",
+    ("domains.Domains", "get"): "listDomains",
+    ("domains.Domains", "post"): "createDomain",
+    ("domains.DomainById", "get"): "getDomain",
+    ("domains.DomainById", "patch"): "updateDomain",
+    ("contacts.Contacts", "get"): "listContacts",
+    ("contacts.Contacts", "post"): "createContact",
+    ("contacts.ContactByExternalId", "put"): "upsertContactByExternalId",
+    ("contacts.ContactById", "get"): "getContact",
+    ("contacts.ContactById", "patch"): "updateContact",
+    ("contacts.ContactById", "delete"): "deleteContact",
+    ("contacts.ContactArchiving", "post"): "archiveContact",
+    ("contacts.ContactRestoring", "post"): "restoreContact",
+    ("contacts.Affiliations", "get"): "listContactAffiliations",
+    ("contacts.Affiliations", "post"): "createAffiliation",
+    ("contacts.AffiliationById", "get"): "getAffiliation",
+    ("contacts.AffiliationById", "patch"): "updateAffiliation",
+    ("contacts.AffiliationById", "delete"): "deleteAffiliation",
+    ("contacts.MemberContacts", "get"): "listMemberContacts",
+}
+
+
+def _link(operation_id: str, description: str, **parameters: str) -> dict[str, Any]:
+    return {"operationId": operation_id, "parameters": parameters, "description": description}
+
+
+_READ_MEMBER = _link("getMember", "Read the member.", member_id="$response.body#/id")
+_READ_CONTACT = _link("getContact", "Read the contact.", contact_id="$response.body#/id")
+_READ_USER = _link("getUser", "Read the user.", user_id="$response.body#/id")
+_READ_DOMAIN = _link("getDomain", "Read the domain.", domain_id="$response.body#/id")
+
+# operationId -> status -> link name -> link.
+LINKS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
+    "createMember": {
+        "201": {
+            "GetMember": _READ_MEMBER,
+            "UpdateMember": _link(
+                "updateMember", "Change the member.", member_id="$response.body#/id"
+            ),
+            "ListMemberContacts": _link(
+                "listMemberContacts", "List its contacts.", member_id="$response.body#/id"
+            ),
+            "ArchiveMember": _link(
+                "archiveMember", "Archive the member.", member_id="$response.body#/id"
+            ),
+            "DeleteMember": _link(
+                "deleteMember", "Delete the member.", member_id="$response.body#/id"
+            ),
+        }
+    },
+    "archiveMember": {
+        "200": {
+            "RestoreMember": _link(
+                "restoreMember", "Restore the member.", member_id="$response.body#/id"
+            )
+        }
+    },
+    "archiveContact": {
+        "200": {
+            "RestoreContact": _link(
+                "restoreContact", "Restore the contact.", contact_id="$response.body#/id"
+            )
+        }
+    },
+    "upsertMemberByExternalId": {
+        "200": {"GetMember": _READ_MEMBER},
+        "201": {"GetMember": _READ_MEMBER},
+    },
+    "createContact": {
+        "201": {
+            "GetContact": _READ_CONTACT,
+            "UpdateContact": _link(
+                "updateContact", "Change the contact.", contact_id="$response.body#/id"
+            ),
+            "ListContactAffiliations": _link(
+                "listContactAffiliations",
+                "List its affiliations.",
+                contact_id="$response.body#/id",
+            ),
+            "CreateAffiliation": _link(
+                "createAffiliation", "Affiliate it with a member.", contact_id="$response.body#/id"
+            ),
+            "ArchiveContact": _link(
+                "archiveContact", "Archive the contact.", contact_id="$response.body#/id"
+            ),
+            "DeleteContact": _link(
+                "deleteContact", "Erase the contact.", contact_id="$response.body#/id"
+            ),
+        }
+    },
+    "upsertContactByExternalId": {
+        "200": {"GetContact": _READ_CONTACT},
+        "201": {"GetContact": _READ_CONTACT},
+    },
+    "createAffiliation": {
+        "201": {
+            "GetAffiliation": _link(
+                "getAffiliation",
+                "Read the affiliation.",
+                contact_id="$request.path.contact_id",
+                affiliation_id="$response.body#/id",
+            ),
+            "UpdateAffiliation": _link(
+                "updateAffiliation",
+                "Change the affiliation.",
+                contact_id="$request.path.contact_id",
+                affiliation_id="$response.body#/id",
+            ),
+            "DeleteAffiliation": _link(
+                "deleteAffiliation",
+                "Delete the affiliation.",
+                contact_id="$request.path.contact_id",
+                affiliation_id="$response.body#/id",
+            ),
+            "GetMember": _link(
+                "getMember", "Read the affiliated member.", member_id="$response.body#/member/id"
+            ),
+        }
+    },
+    "createUser": {
+        "201": {
+            "GetUser": _READ_USER,
+            "DeactivateUser": _link(
+                "deactivateUser", "Deactivate the user.", user_id="$response.body#/id"
+            ),
+        }
+    },
+    "createDomain": {"201": {"GetDomain": _READ_DOMAIN}},
+}
+
+
+# The member ``createAffiliation``'s example names (tests create it before sending the example).
+EXAMPLE_MEMBER_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+
+# operationId -> example name -> example body.
+REQUEST_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
+    "issueToken": {
+        "login": {"email": "admin@example.org", "password": "correct horse battery staple"},
+        "read-only": {
+            "email": "admin@example.org",
+            "password": "correct horse battery staple",
+            "scopes": ["members:read", "contacts:read"],
+        },
+    },
+    "createUser": {
+        "staff": {
+            "email": "claire.martin@example.org",
+            "password": "a long enough passphrase",
+            "role": "staff",
+            "full_name": "Claire Martin",
+        }
+    },
+    "updateUser": {"promote": {"full_name": "Claire Martin-Dubois", "role": "admin"}},
+    "createMember": {
+        "company": {
+            "name": "Société Générale",
+            "legal_name": "SOCIETE GENERALE",
+            "category": "large_company",
+            "siren": "552120222",
+            "siret": "55212022200013",
+            "vat_number": "FR27552120222",
+            "headcount_band": "53",
+            "year_founded": 1864,
+            "website": "https://www.example.fr",
+            "email": "contact@example.fr",
+            "phone": "+33142685300",
+            "street": "29 boulevard Haussmann",
+            "postal_code": "75009",
+            "city": "Paris",
+            "domains": ["digital_health"],
+        },
+        "laboratory": {"name": "Institut Imagine", "category": "academic_lab", "city": "Paris"},
+    },
+    "updateMember": {"move": {"street": "2 rue Gaston Crémieux", "postal_code": "91000"}},
+    "archiveMember": {"left": {"reason": "Left the cluster at the end of its membership."}},
+    "restoreMember": {"rejoined": {"reason": "Rejoined the cluster."}},
+    "upsertMemberByExternalId": {
+        "import": {
+            "name": "Genopole",
+            "category": "public_body",
+            "postal_code": "91000",
+            "city": "Évry-Courcouronnes",
+            "domains": ["biotech"],
+        }
+    },
+    "createDomain": {"new": {"code": "genomics", "label": "Genomics"}},
+    "updateDomain": {"relabel": {"label": "Genomics and sequencing"}},
+    "createContact": {
+        "person": {
+            "first_name": "Claire",
+            "last_name": "Martin",
+            "email": "claire.martin@example.fr",
+            "phones": [{"number": "+33142685300", "kind": "work"}],
+            "preferred_language": "fr",
+        }
+    },
+    "upsertContactByExternalId": {
+        "import": {"first_name": "Louis", "last_name": "Pasteur", "email": "l.pasteur@example.fr"}
+    },
+    "updateContact": {"notes": {"notes": "Prefers e-mail to phone calls."}},
+    "archiveContact": {"left": {"reason": "Left the company."}},
+    "restoreContact": {"back": {"reason": "Back in the company."}},
+    "createAffiliation": {
+        "primary": {
+            "member_id": EXAMPLE_MEMBER_ID,
+            "job_title": "Chief scientific officer",
+            "roles": ["decision_maker", "technical"],
+            "start_date": "2024-01-15",
+            "is_primary": True,
+        }
+    },
+    "updateAffiliation": {"board": {"roles": ["board"], "end_date": "2030-12-31"}},
+}
