@@ -62,7 +62,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     configure_logging(settings.log_level)
     configure_password_hashing(
-        time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        concurrency=settings.password_hash_concurrency,
     )
     db.init_app(app, settings)
     configure_jwt(app, settings)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import User
 from services.auth import revoke_user_sessions
+from services.emails import canonical_email
 from services.errors import Conflict, NotFound
 from services.pagination import attribute_key, datetime_key
 from services.passwords import hash_password
@@ -70,8 +71,8 @@ def get_user(session: Session, user_id: uuid.UUID) -> User:
 def create_user(
     session: Session, *, email: str, password: str, role: str, full_name: str = ""
 ) -> User:
-    """Create an account; e-mails are unique, compared in lower case."""
-    email = email.strip().lower()
+    """Create an account; e-mails are unique, compared in their normal form."""
+    email = canonical_email(email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise _duplicate_email(session, email)
     user = User(
