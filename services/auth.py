@@ -191,12 +191,14 @@ def log_in(
         address_key: policy.max_failures_per_address,
     }
     _check_not_locked(session, limits.keys(), now)
-    with password_check_slot():
+    with password_check_slot() as run_check:
         _admit_attempt(session, limits, now, policy)
         user = session.scalar(select(User).where(User.email == email))
         if user is None:
-            burn_verification_time(password)
-        verified = user is not None and verify_password(user.password_hash, password)
+            verified = run_check(lambda: burn_verification_time(password))
+        else:
+            stored_hash = user.password_hash
+            verified = run_check(lambda: verify_password(stored_hash, password))
     if user is None or not verified or not user.is_active:
         _lock_exhausted_keys(session, limits, utcnow(), policy)
         session.commit()

@@ -5,6 +5,8 @@ core from the rest of the API; counted only after the check, parallel guesses ov
 per-account limit.
 """
 
+import os
+import sys
 import threading
 import time
 from collections import Counter
@@ -74,6 +76,15 @@ def test_zero_means_no_bound(joined_app, user, hashing_restored):
     client = joined_app(password_hash_concurrency=0).test_client()
     with password_check_slot(), password_check_slot():
         assert attempt(client, user.email, password=PASSWORD).status_code == 200
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread priority is Linux's")
+def test_checks_run_at_lower_priority(app):
+    def priority() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    with password_check_slot() as run_check:
+        assert run_check(priority) > priority()
 
 
 @pytest.mark.postgres_only
