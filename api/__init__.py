@@ -11,6 +11,7 @@ from api.errors import register_error_handlers
 from api.extensions import api, cors, db
 from api.request_context import configure_logging, register_request_hooks
 from api.resources import auth, contacts, domains, health, members, users
+from api.security_headers import register_security_headers
 from services.passwords import configure_password_hashing
 from services.roles import ALL_SCOPES
 
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         max_age=600,
     )
     register_request_hooks(app)
+    register_security_headers(app)
     api.init_app(app)
     register_error_handlers(app)
     for module in (health, auth, users, members, domains, contacts):
