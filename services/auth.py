@@ -326,6 +326,12 @@ def revoke_user_sessions(session: Session, *, user_id: uuid.UUID, reason: str) -
     )
 
 
+def clear_account_lock(session: Session, *, email: str) -> None:
+    """Forget the failed logins counted against an account (flushes; the caller commits)."""
+    account_key = _throttle_key("email", normalize_login_email(email))
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key))
+
+
 def load_principal(session: Session, *, user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
     """The active user behind a token whose login is still open, in one query; else None."""
     return session.scalar(

@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import User
-from services.auth import revoke_user_sessions
+from services.auth import clear_account_lock, revoke_user_sessions
 from services.emails import canonical_email
 from services.errors import Conflict, NotFound
 from services.pagination import attribute_key, datetime_key
@@ -83,6 +83,24 @@ def create_user(
     )
     session.add(user)
     commit(session, {"uq_users_email": lambda: _duplicate_email(session, email)})
+    return user
+
+
+def reset_password(session: Session, *, email: str, password: str) -> User:
+    """Give an account a new password from the server's console (a lost admin password).
+
+    Its open logins end, the account is active again and a lock from failed logins is lifted,
+    so that the new password works at once.
+    """
+    email = canonical_email(email)
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        raise NotFound("user", email)
+    user.password_hash = hash_password(password)
+    user.is_active = True
+    revoke_user_sessions(session, user_id=user.id, reason="password-reset")
+    clear_account_lock(session, email=email)
+    commit(session)
     return user
 
 
