@@ -203,13 +203,16 @@ def log_in(
         _lock_exhausted_keys(session, limits, utcnow(), policy)
         session.commit()
         raise AuthenticationFailed(BAD_CREDENTIALS)
-    scopes = _granted_scopes(user, requested_scopes)
+    # The password was right: this attempt is no failure, even if the scopes asked are refused.
     _forget_successful_attempt(session, account_key=account_key, address_key=address_key)
+    session.commit()
+    scopes = _granted_scopes(user, requested_scopes)
+    issued_at = utcnow()
     login = AuthSession(
         user_id=user.id,
         scopes=" ".join(sorted(scopes)),
         refresh_jti=secrets.token_hex(16),
-        expires_at=now + refresh_lifetime,
+        expires_at=issued_at + refresh_lifetime,
     )
     session.add(login)
     session.commit()
@@ -218,7 +221,7 @@ def log_in(
         session_id=login.id,
         refresh_jti=login.refresh_jti,
         scopes=scopes,
-        issued_at=now,
+        issued_at=issued_at,
     )
 
 
