@@ -11,6 +11,7 @@ from api.extensions import api, cors, db
 from api.openapi import BEARER_SCHEME, OAUTH2_SCHEME, TOKEN_URL, ContractPlugin
 from api.request_context import configure_logging, register_request_hooks
 from api.resources import auth, contacts, domains, health, members, users
+from api.security_headers import register_security_headers
 from services.passwords import configure_password_hashing
 from services.roles import ALL_SCOPES, SCOPE_DESCRIPTIONS
 
@@ -81,7 +82,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     configure_logging(settings.log_level)
     configure_password_hashing(
-        time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        concurrency=settings.password_hash_concurrency,
     )
     db.init_app(app, settings)
     configure_jwt(app, settings)
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         max_age=600,
     )
     register_request_hooks(app)
+    register_security_headers(app)
     contract = ContractPlugin()
     api.init_app(app, spec_kwargs={"extra_plugins": [contract]})
     contract.register_attribute_functions(api.ma_plugin.converter)

@@ -16,7 +16,7 @@ from services.bootstrap import ensure_first_admin
 from services.errors import ServiceError
 from services.migrations import upgrade_database
 from services.roles import Role
-from services.users import create_user
+from services.users import create_user, reset_password
 
 DEFAULT_ADMIN_EMAIL = "admin@example.org"
 
@@ -67,6 +67,21 @@ def create_user_command(email: str, role: str, full_name: str, password: str) ->
     except ServiceError as exc:
         raise click.ClickException(exc.detail) from exc
     click.echo(f"Created {user.role} {user.email} ({user.id}).")
+
+
+@main.command("reset-password")
+@click.option("--email", required=True)
+@click.password_option(envvar="MRM_NEW_USER_PASSWORD")
+@with_appcontext
+def reset_password_command(email: str, password: str) -> None:
+    """Set a new password for an account, e.g. a lost admin password (prompted, or read from
+    the environment). Its open logins end, and it is active and unlocked again."""
+    account = _checked_account({"email": email, "password": password}, partial=("role",))
+    try:
+        user = reset_password(db.session, email=account["email"], password=account["password"])
+    except ServiceError as exc:
+        raise click.ClickException(f"No account with the e-mail {account['email']}.") from exc
+    click.echo(f"New password set for {user.role} {user.email}.")
 
 
 def _bootstrap() -> None:

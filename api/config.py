@@ -71,6 +71,8 @@ class Settings:
     login_lock_minutes: int = 15
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    password_hash_concurrency: int = 1
+    refresh_reuse_seconds: int = 10
     proxy_count: int = 0
     instance_dir: Path = field(default=INSTANCE_DIR)
 
@@ -117,6 +119,8 @@ class Settings:
             "login_lock_minutes": _int(env, "MRM_LOGIN_LOCK_MINUTES", 15),
             "argon2_time_cost": _int(env, "MRM_ARGON2_TIME_COST", 3),
             "argon2_memory_kib": _int(env, "MRM_ARGON2_MEMORY_KIB", 65536),
+            "password_hash_concurrency": _int(env, "MRM_PASSWORD_HASH_CONCURRENCY", 1),
+            "refresh_reuse_seconds": _int(env, "MRM_REFRESH_REUSE_SECONDS", 10),
             "proxy_count": _int(env, "MRM_PROXY_COUNT", 0),
             "instance_dir": instance_dir,
         }
@@ -130,6 +134,10 @@ class Settings:
     @property
     def refresh_token_lifetime(self) -> timedelta:
         return timedelta(days=self.refresh_token_days)
+
+    @property
+    def refresh_reuse_window(self) -> timedelta:
+        return timedelta(seconds=self.refresh_reuse_seconds)
 
     @property
     def login_lock_lifetime(self) -> timedelta:

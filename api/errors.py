@@ -87,6 +87,13 @@ def handle_service_error(error: service_errors.ServiceError) -> Response:
                 slug="too-many-requests",
                 headers={"Retry-After": str(error.retry_after)},
             )
+        case service_errors.ServiceBusy():
+            return problem_response(
+                503,
+                detail=error.detail,
+                slug="service-unavailable",
+                headers={"Retry-After": str(error.retry_after)},
+            )
     return handle_unexpected_error(error)
 
 

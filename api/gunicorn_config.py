@@ -22,3 +22,20 @@ preload_app = False
 accesslog = None  # the app writes its own JSON access log with the request id
 errorlog = "-"
 loglevel = os.environ.get("MRM_LOG_LEVEL", "info").lower()
+
+# gunicorn answers an over-long request line (414) or header (431/400) itself, in HTML, before
+# the app can answer in problem+json: make the limits hold every request the spec allows. The
+# longest is a list with a 2,000-character cursor (base64url, never percent-encoded) plus every
+# filter at its maximum length in 4-byte UTF-8 characters percent-encoded (12 bytes each): under
+# 5,500 bytes (tests/foundation/test_gunicorn_config.py computes it from the spec). 8190 is the
+# most gunicorn accepts for the request line.
+limit_request_line = 8190
+limit_request_field_size = 8190
+limit_request_fields = 100
+
+# gunicorn >= 25.1 opens a control socket at ~/.gunicorn/gunicorn.ctl (or under
+# $XDG_RUNTIME_DIR): a second instance on the machine would take over the first one's. Off
+# unless MRM_CONTROL_SOCKET names a path for this instance.
+control_socket_disable = not os.environ.get("MRM_CONTROL_SOCKET")
+if not control_socket_disable:
+    control_socket = os.environ["MRM_CONTROL_SOCKET"]

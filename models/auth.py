@@ -25,6 +25,9 @@ class AuthSession(Base):
     )
     scopes: Mapped[str] = mapped_column(String(1000))
     refresh_jti: Mapped[str] = mapped_column(String(64))
+    # The refresh token rotated away last (at ``refreshed_at``): presented again within the
+    # reuse window it gets the current pair again instead of revoking the login.
+    previous_refresh_jti: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     refreshed_at: Mapped[datetime | None] = mapped_column(default=None)
     expires_at: Mapped[datetime]

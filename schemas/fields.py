@@ -5,27 +5,33 @@ from typing import Any
 
 import marshmallow as ma
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from stdnum.eu import vat
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren, siret, tva
 
+from services.emails import EmailNotValidError, normalize_email
+
+MAX_EMAIL_LENGTH = 254
+
 
 class Email(ma.fields.String):
-    """An e-mail address checked by email-validator (syntax only, no DNS), stored normalised."""
+    """An e-mail address checked by email-validator (syntax only, no DNS), returned in the one
+    normal form every comparison uses (``services.emails.normalize_email``)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("validate", ma.validate.Length(max=254))
+        kwargs.setdefault("validate", ma.validate.Length(max=MAX_EMAIL_LENGTH))
         super().__init__(**kwargs)
         self.metadata.setdefault("format", "email")
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         raw = super()._deserialize(value, attr, data, **kwargs)
         try:
-            result = validate_email(raw, check_deliverability=False)
+            normalized = normalize_email(raw)
         except EmailNotValidError as exc:
             raise ma.ValidationError(f"Not a valid e-mail address: {exc}") from exc
-        return result.normalized
+        if len(normalized) > MAX_EMAIL_LENGTH:
+            raise ma.ValidationError(f"Longer than {MAX_EMAIL_LENGTH} characters once normalised.")
+        return normalized
 
 
 NUL_REFUSED = "Must not contain a NUL character (U+0000)."

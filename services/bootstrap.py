@@ -26,5 +26,5 @@ def ensure_first_admin(
     if session.scalar(select(exists().where(User.id.is_not(None)))):
         return None
     generated = None if password else secrets.token_urlsafe(15)
-    create_user(session, email=email, password=password or generated or "", role=Role.ADMIN)
-    return BootstrapResult(email=email.strip().lower(), generated_password=generated)
+    user = create_user(session, email=email, password=password or generated or "", role=Role.ADMIN)
+    return BootstrapResult(email=user.email, generated_password=generated)

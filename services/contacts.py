@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from models import Affiliation, Contact, Member
 from models.types import utcnow
+from services.emails import canonical_email
 from services.errors import Conflict, NotFound, PreconditionFailed
 from services.filters import filter_archived, filter_words
 from services.identifiers import external_id_from_path
@@ -193,8 +194,8 @@ def _assign(contact: Contact, values: Mapping[str, Any]) -> None:
         if name in values:
             setattr(contact, name, values[name])
     if "email" in values and contact.email is not None:
-        # Unique case-insensitively: the index compares what is stored, so store lower case.
-        contact.email = contact.email.lower()
+        # The unique index compares what is stored, so store the one normal form.
+        contact.email = canonical_email(contact.email)
     if "phones" in values:
         contact.phones = [dict(phone) for phone in values["phones"]]
     contact.search_text = fold_all(contact.first_name, contact.last_name, contact.email)

@@ -72,3 +72,11 @@ class TooManyAttempts(ServiceError):
     def __init__(self, retry_after: int) -> None:
         super().__init__("Too many failed login attempts. Try again later.")
         self.retry_after = retry_after
+
+
+class ServiceBusy(ServiceError):
+    """Capacity for this kind of work is used up right now: try again after ``retry_after``."""
+
+    def __init__(self, detail: str, *, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

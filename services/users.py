@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import User
-from services.auth import revoke_user_sessions
+from services.auth import clear_account_lock, revoke_user_sessions
+from services.emails import canonical_email
 from services.errors import Conflict, NotFound
 from services.pagination import attribute_key, datetime_key
 from services.passwords import hash_password
@@ -71,8 +72,8 @@ def get_user(session: Session, user_id: uuid.UUID) -> User:
 def create_user(
     session: Session, *, email: str, password: str, role: str, full_name: str = ""
 ) -> User:
-    """Create an account; e-mails are unique, compared in lower case."""
-    email = email.strip().lower()
+    """Create an account; e-mails are unique, compared in their normal form."""
+    email = canonical_email(email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise _duplicate_email(session, email)
     user = User(
@@ -83,6 +84,24 @@ def create_user(
     )
     session.add(user)
     commit(session, {"uq_users_email": lambda: _duplicate_email(session, email)})
+    return user
+
+
+def reset_password(session: Session, *, email: str, password: str) -> User:
+    """Give an account a new password from the server's console (a lost admin password).
+
+    Its open logins end, the account is active again and a lock from failed logins is lifted,
+    so that the new password works at once.
+    """
+    email = canonical_email(email)
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        raise NotFound("user", email)
+    user.password_hash = hash_password(password)
+    user.is_active = True
+    revoke_user_sessions(session, user_id=user.id, reason="password-reset")
+    clear_account_lock(session, email=email)
+    commit(session)
     return user
 
 

@@ -11,12 +11,12 @@ from api.auth import (
     current_session_id,
     current_user,
     decode_refresh_token,
-    encode_grant,
     granted_scopes,
 )
 from api.blueprint import Blueprint
 from api.config import current_settings
 from api.extensions import db
+from api.tokens import encode_grant
 from schemas.auth import LogoutRequest, MeOut, RefreshRequest, TokenOut, TokenRequest
 from schemas.users import UserOut
 from services.auth import ThrottlePolicy, log_in, log_out, rotate_refresh_token
@@ -30,11 +30,14 @@ class Token(MethodView):
     @blp.response(200, TokenOut)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, body: dict[str, Any]) -> dict[str, object]:
         """Log in: exchange e-mail and password for tokens
 
         Repeated failures for one account or one client address are refused with 429 and a
-        `Retry-After` header for a while, whether or not the account exists.
+        `Retry-After` header for a while, whether or not the account exists. When the server
+        is already checking as many passwords as it allows, the answer is 503 with
+        `Retry-After` at once: retry then.
         """
         settings = current_settings()
         grant = log_in(
@@ -61,7 +64,9 @@ class Refresh(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, object]:
         """Swap a refresh token for new tokens
 
-        Each refresh token works once; presenting a used one again revokes the whole login.
+        Each refresh token works once. Presented again within a few seconds of its use (a
+        retry after a lost answer), it gets the same new tokens again; presented later, it
+        revokes the whole login.
         """
         settings = current_settings()
         token = body.get("refresh_token") or bearer_token()
@@ -71,6 +76,7 @@ class Refresh(MethodView):
             session_id=session_id,
             refresh_jti=refresh_jti,
             refresh_lifetime=settings.refresh_token_lifetime,
+            reuse_window=settings.refresh_reuse_window,
         )
         return encode_grant(grant, settings)
 

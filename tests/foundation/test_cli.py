@@ -11,7 +11,7 @@ from api.cli import main
 from api.extensions import db
 from models import User
 from tests.conftest import make_settings
-from tests.factories import log_in
+from tests.factories import bearer, log_in
 
 
 @pytest.fixture
@@ -141,3 +141,41 @@ def test_create_user_refuses_bad_input(run, database, args, password):
     usage_error = "--role" in args  # click itself refuses an unknown choice
     assert result.exit_code == (2 if usage_error else 1), result.output
     assert users(database) == []
+
+
+def test_reset_password_brings_a_lost_admin_back(run, database):
+    result = run("bootstrap")
+    old = re.search(r"Generated password \(shown once\): (\S+)", result.output).group(1)
+    client = database.test_client()
+    tokens = log_in(client, "admin@example.org", old)
+    for _ in range(6):  # and the account got locked by guesses meanwhile
+        client.post("/api/v1/auth/token", json={"email": "admin@example.org", "password": "x"})
+
+    reset = run(
+        "reset-password", "--email", "Admin@Example.org", MRM_NEW_USER_PASSWORD="a new passphrase"
+    )
+    assert reset.exit_code == 0, reset.output
+    assert "New password set for admin admin@example.org" in reset.output
+    assert "a new passphrase" not in reset.output
+    log_in(client, "admin@example.org", "a new passphrase")
+    refused = client.post(
+        "/api/v1/auth/token", json={"email": "admin@example.org", "password": old}
+    )
+    assert refused.status_code == 401
+    # the logins opened with the old password are over
+    me = client.get("/api/v1/auth/me", headers=bearer(tokens["access_token"]))
+    assert me.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "message"),
+    [
+        ("nobody@example.org", "long enough pass", "No account"),
+        ("admin@example.org", "weak", "password"),
+    ],
+)
+def test_reset_password_refuses(run, database, email, password, message):
+    assert run("bootstrap").exit_code == 0
+    result = run("reset-password", "--email", email, MRM_NEW_USER_PASSWORD=password)
+    assert result.exit_code == 1
+    assert message in result.output

@@ -122,3 +122,13 @@ def test_address_limit(joined_app, session, user):
     assert_locked(attempt(client, user.email, password=PASSWORD, address="10.1.1.1"))
     # another address is not affected, and neither is the account itself
     assert attempt(client, user.email, password=PASSWORD, address="10.2.2.2").status_code == 200
+
+
+def test_refused_scopes_with_the_right_password_are_no_failure(client, session, user):
+    for _ in range(MAX_FAILURES + 1):
+        response = client.post(
+            TOKEN_URL,
+            json={"email": user.email, "password": PASSWORD, "scopes": ["users:admin"]},
+        )
+        assert response.status_code == 422, response.get_json()
+    assert attempt(client, user.email, password=PASSWORD).status_code == 200
