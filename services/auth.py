@@ -1,4 +1,4 @@
-"""Logins, refresh-token rotation, logout, and the per-request check of a token's login."""
+"""Logins, refresh-token rotation and logout (the per-request check is in ``principals``)."""
 
 import hashlib
 import secrets
@@ -188,18 +188,4 @@ def revoke_user_sessions(session: Session, *, user_id: uuid.UUID, reason: str) -
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason=reason)
         .execution_options(synchronize_session=False)
-    )
-
-
-def load_principal(session: Session, *, user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
-    """The active user behind a token whose login is still open, in one query; else None."""
-    return session.scalar(
-        select(User)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(
-            User.id == user_id,
-            User.is_active.is_(True),
-            AuthSession.id == session_id,
-            AuthSession.revoked_at.is_(None),
-        )
     )
