@@ -9,6 +9,7 @@ from api.config import SETTINGS_KEY, Settings
 from api.docs import docs_blueprint
 from api.errors import register_error_handlers
 from api.extensions import api, cors, db
+from api.json_provider import OrjsonProvider
 from api.request_context import configure_logging, register_request_hooks
 from api.resources import auth, contacts, domains, health, members, users
 from services.passwords import configure_password_hashing
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         TESTING=settings.env == "test",
         **_openapi_config(settings),
     )
+    app.json = OrjsonProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if settings.proxy_count:
