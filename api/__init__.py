@@ -8,6 +8,7 @@ from api.config import SETTINGS_KEY, Settings
 from api.docs import docs_blueprint
 from api.errors import register_error_handlers
 from api.extensions import api, cors, db
+from api.json_provider import OrjsonProvider
 from api.openapi import BEARER_SCHEME, OAUTH2_SCHEME, TOKEN_URL, ContractPlugin
 from api.request_context import configure_logging, register_request_hooks
 from api.resources import auth, contacts, domains, health, members, users
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         TESTING=settings.env == "test",
         **_openapi_config(settings),
     )
+    app.json = OrjsonProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if settings.proxy_count:

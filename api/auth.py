@@ -1,27 +1,31 @@
-"""Access tokens: how they are made, checked against the database, and turned into scopes."""
+"""Access tokens: how they are made, checked against the database, and turned into scopes.
+
+flask-jwt-extended creates the tokens. Checking one is done here, once per request: the
+``Authorization`` header is read (the scheme in any case, RFC 7235), the token decoded once with
+PyJWT, and its login looked up with one prepared statement (``services/principals.py``).
+"""
 
 import uuid
-from datetime import timedelta
 
-from flask import Flask, g, request
-from flask_jwt_extended import (
-    create_access_token,
-    create_refresh_token,
-    decode_token,
-    get_jwt,
-    verify_jwt_in_request,
-)
-from jwt.exceptions import PyJWTError
+import jwt as pyjwt
+from flask import Flask, current_app, g, request
+from flask_jwt_extended import decode_token
+from jwt.exceptions import ExpiredSignatureError, PyJWTError
 
 from api.config import Settings
 from api.errors import unauthorized
 from api.extensions import db, jwt
 from models import User
-from services.auth import Grant, load_principal
 from services.errors import AuthenticationFailed, PermissionDenied
-from services.roles import scopes_for_role
+from services.principals import Principal, load_principal
 
 ALGORITHM = "HS256"
+_DECODE_ALGORITHMS = [ALGORITHM]
+
+TOKEN_REQUIRED = "A valid access token is required."
+TOKEN_INVALID = "The access token is invalid."
+TOKEN_EXPIRED = "The token has expired."
+TOKEN_REVOKED = "The token was revoked."
 
 
 def configure_jwt(app: Flask, settings: Settings) -> None:
@@ -29,7 +33,7 @@ def configure_jwt(app: Flask, settings: Settings) -> None:
     app.config.update(
         JWT_SECRET_KEY=settings.jwt_secret_key,
         JWT_ALGORITHM=ALGORITHM,
-        JWT_DECODE_ALGORITHMS=[ALGORITHM],
+        JWT_DECODE_ALGORITHMS=_DECODE_ALGORITHMS,
         JWT_TOKEN_LOCATION=["headers"],
         JWT_ACCESS_TOKEN_EXPIRES=settings.access_token_lifetime,
         JWT_REFRESH_TOKEN_EXPIRES=settings.refresh_token_lifetime,
@@ -38,75 +42,105 @@ def configure_jwt(app: Flask, settings: Settings) -> None:
         JWT_COOKIE_CSRF_PROTECT=False,
     )
     jwt.init_app(app)
+    # Requests are authenticated by ``authorize`` below; these keep flask-jwt-extended's own
+    # error handlers on the API's problem shape should any of its checks ever run.
     jwt.unauthorized_loader(lambda _reason: unauthorized())
-    jwt.invalid_token_loader(lambda _reason: unauthorized("The access token is invalid."))
-    jwt.expired_token_loader(lambda _header, _payload: unauthorized("The token has expired."))
-    jwt.revoked_token_loader(lambda _header, _payload: unauthorized("The token was revoked."))
-    jwt.user_lookup_error_loader(lambda _header, _payload: unauthorized("The token was revoked."))
+    jwt.invalid_token_loader(lambda _reason: unauthorized(TOKEN_INVALID))
+    jwt.expired_token_loader(lambda _header, _payload: unauthorized(TOKEN_EXPIRED))
+    jwt.revoked_token_loader(lambda _header, _payload: unauthorized(TOKEN_REVOKED))
+    jwt.user_lookup_error_loader(lambda _header, _payload: unauthorized(TOKEN_REVOKED))
     jwt.needs_fresh_token_loader(lambda _header, _payload: unauthorized("Log in again."))
     jwt.token_verification_failed_loader(lambda _h, _p: unauthorized("The token is invalid."))
-    jwt.token_in_blocklist_loader(_token_revoked)
-    jwt.user_lookup_loader(lambda _header, _payload: g.get("principal"))
 
 
-def _token_revoked(_header: dict[str, object], payload: dict[str, object]) -> bool:
-    """Check the token's login in the database (one query) and remember the user for the view."""
-    try:
-        user_id = uuid.UUID(str(payload["sub"]))
-        session_id = uuid.UUID(str(payload["sid"]))
-    except (KeyError, ValueError):
-        return True
-    if payload.get("type") != "access":
-        return False  # refresh tokens are checked by the rotation itself
-    principal = load_principal(db.session, user_id=user_id, session_id=session_id)
-    g.principal = principal
-    return principal is None
-
-
-def authorize(scope: str | None) -> User:
-    """Require an access token; with ``scope``, require that both token and role grant it."""
-    verify_jwt_in_request()
-    user: User = g.principal
-    if scope is not None and scope not in granted_scopes():
-        raise PermissionDenied(f"This action needs the {scope!r} scope.")
-    return user
-
-
-def granted_scopes() -> frozenset[str]:
-    token_scopes = frozenset(str(get_jwt().get("scope", "")).split())
-    return token_scopes & scopes_for_role(g.principal.role)
-
-
-def current_user() -> User:
-    """The authenticated user of this request (after ``authorize``)."""
-    return g.principal
-
-
-def current_session_id() -> uuid.UUID:
-    return uuid.UUID(str(get_jwt()["sid"]))
-
-
-def encode_grant(grant: Grant, settings: Settings) -> dict[str, object]:
-    """The token response body: a short-lived access token and a single-use refresh token."""
-    scope = " ".join(sorted(grant.scopes))
-    claims = {"sid": str(grant.session_id), "scope": scope}
-    access = create_access_token(identity=str(grant.user.id), additional_claims=claims)
-    refresh = create_refresh_token(
-        identity=str(grant.user.id), additional_claims={**claims, "jti": grant.refresh_jti}
-    )
-    return {
-        "access_token": access,
-        "refresh_token": refresh,
-        "token_type": "Bearer",
-        "expires_in": int(settings.access_token_lifetime / timedelta(seconds=1)),
-        "scope": scope,
-    }
+def _split_authorization() -> tuple[bool, str | None]:
+    """(whether the header names the Bearer scheme, its token if well formed)."""
+    scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False, None
+    token = credentials.strip()
+    return True, token if token and not any(c.isspace() for c in token) else None
 
 
 def bearer_token() -> str | None:
-    """The token of an ``Authorization: Bearer ...`` header, if any."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    """The token of an ``Authorization: Bearer ...`` header (scheme in any case), if any."""
+    return _split_authorization()[1]
+
+
+def _access_claims() -> dict[str, object]:
+    """The claims of the request's access token, decoded and verified once; else a 401."""
+    is_bearer, token = _split_authorization()
+    if not is_bearer:
+        raise AuthenticationFailed(TOKEN_REQUIRED)
+    if token is None:
+        raise AuthenticationFailed(TOKEN_INVALID)
+    try:
+        claims: dict[str, object] = pyjwt.decode(
+            token, current_app.config["JWT_SECRET_KEY"], algorithms=_DECODE_ALGORITHMS
+        )
+    except ExpiredSignatureError as exc:
+        raise AuthenticationFailed(TOKEN_EXPIRED) from exc
+    except PyJWTError as exc:
+        raise AuthenticationFailed(TOKEN_INVALID) from exc
+    if "sub" not in claims or claims.get("type", "access") != "access":
+        raise AuthenticationFailed(TOKEN_INVALID)
+    return claims
+
+
+def _authenticate() -> Principal:
+    """The caller of this request: a verified access token of an open login (one query)."""
+    claims = _access_claims()
+    try:
+        user_id = uuid.UUID(str(claims["sub"]))
+        session_id = uuid.UUID(str(claims["sid"]))
+    except (KeyError, ValueError) as exc:
+        raise AuthenticationFailed(TOKEN_REVOKED) from exc
+    principal = load_principal(
+        db.session,
+        user_id=user_id,
+        session_id=session_id,
+        token_scopes=frozenset(str(claims.get("scope", "")).split()),
+    )
+    if principal is None:
+        raise AuthenticationFailed(TOKEN_REVOKED)
+    g.principal = principal
+    return principal
+
+
+def _principal() -> Principal:
+    principal: Principal | None = g.get("principal")
+    if principal is None:
+        raise AuthenticationFailed(TOKEN_REQUIRED)
+    return principal
+
+
+def authorize(scope: str | None) -> Principal:
+    """Require an access token; with ``scope``, require that both token and role grant it.
+
+    Runs once per request, before the view; the accessors below read what it found.
+    """
+    g.principal = None
+    principal = _authenticate()
+    if scope is not None and scope not in principal.scopes:
+        raise PermissionDenied(f"This action needs the {scope!r} scope.")
+    return principal
+
+
+def granted_scopes() -> frozenset[str]:
+    """The scopes of this request's token that the user's role grants (after ``authorize``)."""
+    return _principal().scopes
+
+
+def current_user() -> User:
+    """The authenticated user of this request (after ``authorize``), loaded when asked for."""
+    user = db.session.get(User, _principal().user_id)
+    if user is None:  # removed since the login check of this request
+        raise AuthenticationFailed(TOKEN_REVOKED)
+    return user
+
+
+def current_session_id() -> uuid.UUID:
+    return _principal().session_id
 
 
 def decode_refresh_token(token: str | None) -> tuple[uuid.UUID, str]:

@@ -4,6 +4,7 @@
   where the operation takes no query arguments or no body.
 - ``Blueprint.auth(scope)`` checks a token and a scope, and documents both in the spec.
 - ``Blueprint.if_match`` documents optimistic concurrency on writes.
+- Response bodies are dumped by a function compiled from the output schema.
 - ``record_response``, ``created_response`` and ``page_response`` document the headers of
   ``api/responses.py`` (``ETag``, ``Location``, ``Link``) with the body.
 - Every operation documents the errors the shared machinery may answer: 422 (unknown query
@@ -23,6 +24,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from api.auth import authorize
+from api.dumpers import use_compiled_dumper
 from api.openapi import security_requirement
 from api.responses import ETAG, LINK, LOCATION
 from services import strict_json
@@ -141,6 +143,15 @@ class Blueprint(flask_smorest.Blueprint):
         self.before_request(refuse_undeclared_body)
         # Before flask-smorest turns the collected responses into the operation's doc.
         self._prepare_doc_cbks.insert(0, _document_shared_errors)
+
+    def response(self, status_code: Any, schema: Any = None, **kwargs: Any) -> Decorator:
+        """flask-smorest's ``response``, dumping the body with a function compiled once from
+        the schema's fields (``api/dumpers.py``) instead of walking them on every request."""
+        if isinstance(schema, type) and issubclass(schema, ma.Schema):
+            schema = schema()
+        if isinstance(schema, ma.Schema):
+            use_compiled_dumper(schema)
+        return super().response(status_code, schema, **kwargs)
 
     def record_response(self, schema: Any, status: int = 200) -> Decorator:
         """A single record in the body and its ``ETag`` header."""

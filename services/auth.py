@@ -1,4 +1,4 @@
-"""Logins, refresh-token rotation, logout, and the per-request check of a token's login."""
+"""Logins, refresh-token rotation and logout (the per-request check is in ``principals``)."""
 
 import hashlib
 import secrets
@@ -336,17 +336,3 @@ def clear_account_lock(session: Session, *, email: str) -> None:
     """Forget the failed logins counted against an account (flushes; the caller commits)."""
     account_key = _throttle_key("email", normalize_login_email(email))
     session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key))
-
-
-def load_principal(session: Session, *, user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
-    """The active user behind a token whose login is still open, in one query; else None."""
-    return session.scalar(
-        select(User)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(
-            User.id == user_id,
-            User.is_active.is_(True),
-            AuthSession.id == session_id,
-            AuthSession.revoked_at.is_(None),
-        )
-    )

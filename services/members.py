@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload, with_expression
 from sqlalchemy.orm.attributes import set_committed_value
@@ -196,20 +196,26 @@ def list_members(
     return filter_words(stmt, Member.search_text, q)
 
 
+@functools.cache
+def _member_by_id(lock: bool) -> Select[tuple[Member]]:
+    """Built once per process with a bind parameter: SQLAlchemy then finds its compiled form
+    without rebuilding the statement and its cache key on every request."""
+    stmt = (
+        select(Member)
+        .where(Member.id == bindparam("member_id"))
+        .options(*member_loader_options(single=True))
+        .execution_options(populate_existing=True)
+    )
+    return stmt.with_for_update(of=Member) if lock else stmt
+
+
 def get_member(session: Session, member_id: uuid.UUID, *, lock: bool = False) -> Member:
     """The member with its domains, parent and contact count; ``NotFound`` otherwise.
 
     ``lock`` holds the member's row until the commit (no other writer can change it meanwhile).
     """
-    stmt = (
-        select(Member)
-        .where(Member.id == member_id)
-        .options(*member_loader_options(single=True))
-        .execution_options(populate_existing=True)
-    )
-    if lock:
-        stmt = stmt.with_for_update(of=Member)
-    member = session.scalars(stmt).unique().one_or_none()
+    statement = _member_by_id(lock)
+    member = session.scalars(statement, {"member_id": member_id}).unique().one_or_none()
     if member is None:
         raise NotFound("member", member_id)
     return member

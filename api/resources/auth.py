@@ -26,8 +26,8 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Tokens
 
 @blp.route("/token")
 class Token(MethodView):
-    @blp.arguments(TokenRequest)
-    @blp.response(200, TokenOut)
+    @blp.arguments(TokenRequest())
+    @blp.response(200, TokenOut())
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
@@ -58,8 +58,8 @@ class Token(MethodView):
 
 @blp.route("/refresh")
 class Refresh(MethodView):
-    @blp.arguments(RefreshRequest, required=False)
-    @blp.response(200, TokenOut)
+    @blp.arguments(RefreshRequest(), required=False)
+    @blp.response(200, TokenOut())
     @blp.alt_response(401, response="UNAUTHORIZED")
     def post(self, body: dict[str, Any]) -> dict[str, object]:
         """Swap a refresh token for new tokens
@@ -84,7 +84,7 @@ class Refresh(MethodView):
 @blp.route("/logout")
 class Logout(MethodView):
     @blp.authenticated
-    @blp.arguments(LogoutRequest, required=False)
+    @blp.arguments(LogoutRequest(), required=False)
     @blp.response(204)
     def post(self, _body: dict[str, Any]) -> None:
         """Log out: revoke this login's access and refresh tokens"""
@@ -94,7 +94,7 @@ class Logout(MethodView):
 @blp.route("/me")
 class Me(MethodView):
     @blp.authenticated
-    @blp.response(200, MeOut)
+    @blp.response(200, MeOut())
     def get(self) -> SimpleNamespace:
         """The authenticated user and the token's scopes"""
         user = current_user()

@@ -71,8 +71,8 @@ def _created(contact: Contact) -> tuple[Contact, int, Headers]:
 @blp.route("/contacts")
 class Contacts(MethodView):
     @blp.auth("contacts:read")
-    @blp.arguments(ContactQuery, location="query", as_kwargs=True)
-    @blp.page_response(ContactPage)
+    @blp.arguments(ContactQuery(), location="query", as_kwargs=True)
+    @blp.page_response(ContactPage())
     def get(self, **query: Any) -> tuple[dict[str, Any], Headers]:
         """List contacts
 
@@ -84,8 +84,8 @@ class Contacts(MethodView):
         return paginate(db.session, list_contacts, query, CONTACT_SORT_KEYS, Contact.id)
 
     @blp.auth("contacts:write")
-    @blp.arguments(ContactCreate)
-    @blp.created_response(ContactOut)
+    @blp.arguments(ContactCreate())
+    @blp.created_response(ContactOut())
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any]) -> tuple[Contact, int, Headers]:
         """Create a contact
@@ -100,9 +100,9 @@ class Contacts(MethodView):
 class ContactByExternalId(MethodView):
     @blp.auth("contacts:write")
     @blp.if_match
-    @blp.arguments(ContactUpsert)
-    @blp.record_response(ContactOut)
-    @blp.created_response(ContactOut, alternative=True)
+    @blp.arguments(ContactUpsert())
+    @blp.record_response(ContactOut())
+    @blp.created_response(ContactOut(), alternative=True)
     @blp.alt_response(409, response="CONFLICT")
     def put(
         self, body: dict[str, Any], external_id: str
@@ -121,7 +121,7 @@ class ContactByExternalId(MethodView):
 @blp.route("/contacts/<uuid:contact_id>")
 class ContactById(MethodView):
     @blp.auth("contacts:read")
-    @blp.record_response(ContactOut)
+    @blp.record_response(ContactOut())
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, contact_id: uuid.UUID) -> tuple[Contact, Headers]:
         """Get a contact"""
@@ -129,8 +129,8 @@ class ContactById(MethodView):
 
     @blp.auth("contacts:write")
     @blp.if_match
-    @blp.arguments(ContactPatch)
-    @blp.record_response(ContactOut)
+    @blp.arguments(ContactPatch())
+    @blp.record_response(ContactOut())
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, body: dict[str, Any], contact_id: uuid.UUID) -> tuple[Contact, Headers]:
@@ -158,8 +158,8 @@ class ContactById(MethodView):
 class ContactArchiving(MethodView):
     @blp.auth("contacts:write")
     @blp.if_match
-    @blp.arguments(ContactArchive)
-    @blp.record_response(ContactOut)
+    @blp.arguments(ContactArchive())
+    @blp.record_response(ContactOut())
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any], contact_id: uuid.UUID) -> tuple[Contact, Headers]:
@@ -178,8 +178,8 @@ class ContactArchiving(MethodView):
 class ContactRestoring(MethodView):
     @blp.auth("contacts:write")
     @blp.if_match
-    @blp.arguments(RestoreRequest, required=False)
-    @blp.record_response(ContactOut)
+    @blp.arguments(RestoreRequest(), required=False)
+    @blp.record_response(ContactOut())
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any], contact_id: uuid.UUID) -> tuple[Contact, Headers]:
@@ -200,8 +200,8 @@ class ContactRestoring(MethodView):
 @blp.route("/contacts/<uuid:contact_id>/affiliations")
 class Affiliations(MethodView):
     @blp.auth("contacts:read")
-    @blp.arguments(AffiliationQuery, location="query", as_kwargs=True)
-    @blp.page_response(AffiliationPage)
+    @blp.arguments(AffiliationQuery(), location="query", as_kwargs=True)
+    @blp.page_response(AffiliationPage())
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, contact_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
         """List a contact's affiliations"""
@@ -209,8 +209,8 @@ class Affiliations(MethodView):
         return paginate(db.session, lister, query, AFFILIATION_SORT_KEYS, Affiliation.id)
 
     @blp.auth("contacts:write")
-    @blp.arguments(AffiliationCreate)
-    @blp.created_response(AffiliationOut)
+    @blp.arguments(AffiliationCreate())
+    @blp.created_response(AffiliationOut())
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any], contact_id: uuid.UUID) -> tuple[Affiliation, int, Headers]:
@@ -231,7 +231,7 @@ class Affiliations(MethodView):
 @blp.route("/contacts/<uuid:contact_id>/affiliations/<uuid:affiliation_id>")
 class AffiliationById(MethodView):
     @blp.auth("contacts:read")
-    @blp.record_response(AffiliationOut)
+    @blp.record_response(AffiliationOut())
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, contact_id: uuid.UUID, affiliation_id: uuid.UUID) -> tuple[Affiliation, Headers]:
         """Get an affiliation"""
@@ -241,8 +241,8 @@ class AffiliationById(MethodView):
 
     @blp.auth("contacts:write")
     @blp.if_match
-    @blp.arguments(AffiliationPatch)
-    @blp.record_response(AffiliationOut)
+    @blp.arguments(AffiliationPatch())
+    @blp.record_response(AffiliationOut())
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def patch(
@@ -282,8 +282,8 @@ class AffiliationById(MethodView):
 @blp.route("/members/<uuid:member_id>/contacts")
 class MemberContacts(MethodView):
     @blp.auth("contacts:read")
-    @blp.arguments(MemberContactQuery, location="query", as_kwargs=True)
-    @blp.page_response(MemberContactPage)
+    @blp.arguments(MemberContactQuery(), location="query", as_kwargs=True)
+    @blp.page_response(MemberContactPage())
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, member_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
         """List a member's contacts

@@ -31,15 +31,15 @@ blp = Blueprint(
 @blp.route("")
 class Domains(MethodView):
     @blp.auth("members:read")
-    @blp.arguments(DomainQuery, location="query", as_kwargs=True)
-    @blp.page_response(DomainPage)
+    @blp.arguments(DomainQuery(), location="query", as_kwargs=True)
+    @blp.page_response(DomainPage())
     def get(self, **query: Any) -> tuple[dict[str, Any], dict[str, str]]:
         """List domains of activity"""
         return paginate(db.session, list_domains, query, DOMAIN_SORT_KEYS, Domain.id)
 
     @blp.auth("vocabulary:write")
-    @blp.arguments(DomainCreate)
-    @blp.created_response(DomainOut)
+    @blp.arguments(DomainCreate())
+    @blp.created_response(DomainOut())
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any]) -> tuple[Domain, int, dict[str, str]]:
         """Add a domain of activity"""
@@ -50,7 +50,7 @@ class Domains(MethodView):
 @blp.route("/<uuid:domain_id>")
 class DomainById(MethodView):
     @blp.auth("members:read")
-    @blp.record_response(DomainOut)
+    @blp.record_response(DomainOut())
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, domain_id: uuid.UUID) -> tuple[Domain, dict[str, str]]:
         """Get a domain of activity"""
@@ -58,8 +58,8 @@ class DomainById(MethodView):
 
     @blp.auth("vocabulary:write")
     @blp.if_match
-    @blp.arguments(DomainPatch)
-    @blp.record_response(DomainOut)
+    @blp.arguments(DomainPatch())
+    @blp.record_response(DomainOut())
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, body: dict[str, Any], domain_id: uuid.UUID) -> tuple[Domain, dict[str, str]]:
         """Relabel or (de)activate a domain

@@ -12,7 +12,7 @@ blp = Blueprint("health", __name__, description="Probes for load balancers.")
 
 @blp.route("/healthz")
 class Liveness(MethodView):
-    @blp.response(200, HealthOut)
+    @blp.response(200, HealthOut())
     def get(self) -> dict[str, str]:
         """The process is up"""
         return {"status": "ok"}
@@ -20,7 +20,7 @@ class Liveness(MethodView):
 
 @blp.route("/readyz")
 class Readiness(MethodView):
-    @blp.response(200, HealthOut)
+    @blp.response(200, HealthOut())
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self) -> dict[str, str]:
         """The database answers"""

@@ -48,8 +48,8 @@ def _created(member: Member) -> tuple[Member, int, dict[str, str]]:
 @blp.route("")
 class Members(MethodView):
     @blp.auth("members:read")
-    @blp.arguments(MemberQuery, location="query", as_kwargs=True)
-    @blp.page_response(MemberPage)
+    @blp.arguments(MemberQuery(), location="query", as_kwargs=True)
+    @blp.page_response(MemberPage())
     def get(self, **query: Any) -> tuple[dict[str, Any], dict[str, str]]:
         """List members
 
@@ -60,8 +60,8 @@ class Members(MethodView):
         return paginate(db.session, list_members, query, MEMBER_SORT_KEYS, Member.id)
 
     @blp.auth("members:write")
-    @blp.arguments(MemberCreate)
-    @blp.created_response(MemberOut)
+    @blp.arguments(MemberCreate())
+    @blp.created_response(MemberOut())
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any]) -> tuple[Member, int, dict[str, str]]:
         """Create a member
@@ -75,7 +75,7 @@ class Members(MethodView):
 @blp.route("/<uuid:member_id>")
 class MemberById(MethodView):
     @blp.auth("members:read")
-    @blp.record_response(MemberOut)
+    @blp.record_response(MemberOut())
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, member_id: uuid.UUID) -> tuple[Member, dict[str, str]]:
         """Get a member"""
@@ -83,8 +83,8 @@ class MemberById(MethodView):
 
     @blp.auth("members:write")
     @blp.if_match
-    @blp.arguments(MemberPatch)
-    @blp.record_response(MemberOut)
+    @blp.arguments(MemberPatch())
+    @blp.record_response(MemberOut())
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, body: dict[str, Any], member_id: uuid.UUID) -> tuple[Member, dict[str, str]]:
@@ -117,8 +117,8 @@ class MemberById(MethodView):
 class MemberArchiveAction(MethodView):
     @blp.auth("members:write")
     @blp.if_match
-    @blp.arguments(MemberArchive)
-    @blp.record_response(MemberOut)
+    @blp.arguments(MemberArchive())
+    @blp.record_response(MemberOut())
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any], member_id: uuid.UUID) -> tuple[Member, dict[str, str]]:
@@ -136,8 +136,8 @@ class MemberArchiveAction(MethodView):
 class MemberRestoreAction(MethodView):
     @blp.auth("members:write")
     @blp.if_match
-    @blp.arguments(RestoreRequest, required=False)
-    @blp.record_response(MemberOut)
+    @blp.arguments(RestoreRequest(), required=False)
+    @blp.record_response(MemberOut())
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any], member_id: uuid.UUID) -> tuple[Member, dict[str, str]]:
@@ -158,9 +158,9 @@ class MemberRestoreAction(MethodView):
 class MemberByExternalId(MethodView):
     @blp.auth("members:write")
     @blp.if_match
-    @blp.arguments(MemberUpsert)
-    @blp.record_response(MemberOut)
-    @blp.created_response(MemberOut, alternative=True)
+    @blp.arguments(MemberUpsert())
+    @blp.record_response(MemberOut())
+    @blp.created_response(MemberOut(), alternative=True)
     @blp.alt_response(409, response="CONFLICT")
     def put(
         self, body: dict[str, Any], external_id: str

@@ -32,8 +32,8 @@ blp = Blueprint(
 @blp.route("")
 class Users(MethodView):
     @blp.auth("users:admin")
-    @blp.arguments(UserQuery, location="query", as_kwargs=True)
-    @blp.page_response(UserPage)
+    @blp.arguments(UserQuery(), location="query", as_kwargs=True)
+    @blp.page_response(UserPage())
     def get(self, **query: Any) -> tuple[dict[str, Any], dict[str, str]]:
         """List users
 
@@ -42,8 +42,8 @@ class Users(MethodView):
         return paginate(db.session, list_users, query, USER_SORT_KEYS, User.id)
 
     @blp.auth("users:admin")
-    @blp.arguments(UserCreate)
-    @blp.created_response(UserOut)
+    @blp.arguments(UserCreate())
+    @blp.created_response(UserOut())
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any]) -> tuple[User, int, dict[str, str]]:
         """Create a user"""
@@ -54,7 +54,7 @@ class Users(MethodView):
 @blp.route("/<uuid:user_id>")
 class UserById(MethodView):
     @blp.auth("users:admin")
-    @blp.record_response(UserOut)
+    @blp.record_response(UserOut())
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, user_id: uuid.UUID) -> tuple[User, dict[str, str]]:
         """Get a user"""
@@ -62,8 +62,8 @@ class UserById(MethodView):
 
     @blp.auth("users:admin")
     @blp.if_match
-    @blp.arguments(UserPatch)
-    @blp.record_response(UserOut)
+    @blp.arguments(UserPatch())
+    @blp.record_response(UserOut())
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, body: dict[str, Any], user_id: uuid.UUID) -> tuple[User, dict[str, str]]:

@@ -205,3 +205,37 @@ def test_token_for_a_missing_login_is_refused(client, app, tokens):
         )
     assert_unauthorized(client.get(ME_URL, headers=bearer(no_sid)))
     assert_unauthorized(client.get(ME_URL, headers=bearer(bad_sub)))
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "bEaReR"])
+def test_bearer_scheme_is_case_insensitive(client, tokens, scheme):
+    """RFC 7235: the authentication scheme is matched without regard to case."""
+    headers = {"Authorization": f"{scheme} {tokens['access_token']}"}
+    assert client.get(ME_URL, headers=headers).status_code == 200
+    refresh = client.post(
+        "/api/v1/auth/refresh", headers={"Authorization": f"{scheme} {tokens['refresh_token']}"}
+    )
+    assert refresh.status_code == 200, refresh.get_json()
+
+
+@pytest.mark.parametrize(
+    ("authorization", "detail"),
+    [
+        ("Basic dXNlcjpwYXNz", "A valid access token is required."),
+        ("Bearer", "The access token is invalid."),
+        ("Bearer two parts", "The access token is invalid."),
+        ("Bearer not.a.jwt", "The access token is invalid."),
+    ],
+)
+def test_authorization_header_errors_say_what_is_wrong(client, authorization, detail):
+    response = client.get(ME_URL, headers={"Authorization": authorization})
+    assert_unauthorized(response)
+    assert response.get_json()["detail"] == detail
+
+
+def test_one_query_checks_the_login(client, tokens, count_queries):
+    """The login check is one statement per request, whatever the view does after it."""
+    with count_queries() as statements:
+        assert client.get(ME_URL, headers=bearer(tokens["access_token"])).status_code == 200
+    login_checks = [s for s in statements if "auth_sessions" in s]
+    assert len(login_checks) == 1, statements
