@@ -7,6 +7,7 @@ tests rely on.
 from models.auth import AuthSession, LoginThrottle
 from models.base import Base
 from models.contacts import Affiliation, AffiliationRole, Contact, PhoneKind
+from models.journal import JournalEntry
 from models.members import (
     HEADCOUNT_BANDS,
     Domain,
@@ -24,6 +25,7 @@ __all__ = [
     "Base",
     "Contact",
     "Domain",
+    "JournalEntry",
     "LoginThrottle",
     "Member",
     "MemberCategory",

@@ -32,12 +32,14 @@ WRITE_SCOPES = frozenset(
         "interactions:write",
     }
 )
+# The journal feed shows every change of every resource (users' included): not for viewers.
+FEED_SCOPES = frozenset({"changes:read"})
 ADMIN_SCOPES = frozenset({"users:admin", "vocabulary:write"})
-ALL_SCOPES = READ_SCOPES | WRITE_SCOPES | ADMIN_SCOPES
+ALL_SCOPES = READ_SCOPES | WRITE_SCOPES | FEED_SCOPES | ADMIN_SCOPES
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.VIEWER: READ_SCOPES,
-    Role.STAFF: READ_SCOPES | WRITE_SCOPES,
+    Role.STAFF: READ_SCOPES | WRITE_SCOPES | FEED_SCOPES,
     Role.ADMIN: ALL_SCOPES,
 }
 
