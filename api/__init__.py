@@ -9,9 +9,10 @@ from api.config import SETTINGS_KEY, Settings
 from api.docs import docs_blueprint
 from api.errors import register_error_handlers
 from api.extensions import api, cors, db
+from api.jobs import init_jobs
 from api.journal_origin import install_origin_provider
 from api.request_context import configure_logging, register_request_hooks
-from api.resources import auth, changes, contacts, domains, health, members, users
+from api.resources import auth, changes, contacts, domains, health, members, users, webhooks
 from services.passwords import configure_password_hashing
 from services.roles import ALL_SCOPES
 
@@ -84,7 +85,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.init_app(app)
     register_error_handlers(app)
     install_origin_provider()
-    for module in (health, auth, users, members, domains, contacts, changes):
+    init_jobs(app, settings)
+    for module in (health, auth, users, members, domains, contacts, changes, webhooks):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_blueprint)
     return app

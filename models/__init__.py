@@ -16,6 +16,7 @@ from models.members import (
     member_domains,
 )
 from models.users import User
+from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "HEADCOUNT_BANDS",
@@ -31,5 +32,8 @@ __all__ = [
     "MemberCategory",
     "PhoneKind",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "member_domains",
 ]

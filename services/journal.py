@@ -235,7 +235,7 @@ def write_entries(session: Session) -> None:
         # Held until the commit: the next writer numbers its entries after ours are visible.
         session.execute(select(func.pg_advisory_xact_lock(JOURNAL_LOCK_KEY)))
     origin = current_origin()
-    session.add_all(
+    entries = [
         JournalEntry(
             event_type=f"{resource_type}.{entry.verb}",
             resource_type=resource_type,
@@ -247,7 +247,21 @@ def write_entries(session: Session) -> None:
             changes=entry.changes,
         )
         for (resource_type, resource_id), entry in pending.items()
-    )
+    ]
+    session.add_all(entries)
+    if _entries_listeners:
+        session.flush()  # numbers the entries
+        for listener in _entries_listeners:
+            listener(session, entries)
+
+
+_entries_listeners: list[Callable[[Session, list[JournalEntry]], None]] = []
+
+
+def add_entries_listener(listener: Callable[[Session, list[JournalEntry]], None]) -> None:
+    """Call ``listener`` with each transaction's entries, numbered, before it commits."""
+    if listener not in _entries_listeners:
+        _entries_listeners.append(listener)
 
 
 def _discard(session: Session, transaction: SessionTransaction) -> None:

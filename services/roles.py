@@ -34,7 +34,7 @@ WRITE_SCOPES = frozenset(
 )
 # The journal feed shows every change of every resource (users' included): not for viewers.
 FEED_SCOPES = frozenset({"changes:read"})
-ADMIN_SCOPES = frozenset({"users:admin", "vocabulary:write"})
+ADMIN_SCOPES = frozenset({"users:admin", "vocabulary:write", "webhooks:admin"})
 ALL_SCOPES = READ_SCOPES | WRITE_SCOPES | FEED_SCOPES | ADMIN_SCOPES
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
