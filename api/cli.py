@@ -1,6 +1,7 @@
 """The ``mrm`` command: database upgrades, user creation and a one-step start."""
 
 import os
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -115,8 +116,11 @@ def start_command() -> None:
     click.echo(f"Serving on http://{os.environ.get('MRM_BIND', '127.0.0.1:8000')} ({backend})")
     sys.stdout.flush()
     worker = subprocess.Popen(WORKER_COMMAND)
+    server = subprocess.Popen(GUNICORN_COMMAND)
+    # A stop request (a service manager's SIGTERM) stops gunicorn gracefully, then the worker.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: server.send_signal(signum))
     try:
-        code = subprocess.call(GUNICORN_COMMAND)
+        code = server.wait()
     finally:
         worker.terminate()
         worker.wait(timeout=30)
