@@ -18,6 +18,7 @@ from api.jobs import app_jobs
 from schemas.users import UserCreate
 from services.bootstrap import ensure_first_admin
 from services.errors import ServiceError
+from services.journal import Origin, writing_as
 from services.migrations import upgrade_database
 from services.roles import Role
 from services.users import create_user
@@ -67,7 +68,8 @@ def create_user_command(email: str, role: str, full_name: str, password: str) ->
         {"email": email, "password": password, "role": role, "full_name": full_name}
     )
     try:
-        user = create_user(db.session, **account)
+        with writing_as(Origin(source="cli")):
+            user = create_user(db.session, **account)
     except ServiceError as exc:
         raise click.ClickException(exc.detail) from exc
     click.echo(f"Created {user.role} {user.email} ({user.id}).")
@@ -83,9 +85,10 @@ def _bootstrap() -> None:
     if given["password"] is None:
         del given["password"]
     account = _checked_account(given, partial=("password",))
-    result = ensure_first_admin(
-        db.session, email=account["email"], password=account.get("password")
-    )
+    with writing_as(Origin(source="cli")):
+        result = ensure_first_admin(
+            db.session, email=account["email"], password=account.get("password")
+        )
     if result is None:
         return
     click.echo(f"Created the first admin: {result.email}")

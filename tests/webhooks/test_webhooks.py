@@ -10,6 +10,7 @@ from standardwebhooks.webhooks import Webhook
 from api.jobs import app_jobs
 from models import WebhookDelivery, WebhookSubscription
 from models.types import utcnow
+from services import webhooks
 from services.errors import InvalidInput
 from services.webhooks import WebhookSettings, backoff_seconds, check_target, create_subscription
 from tests.webhooks.receiver import receiver
@@ -205,3 +206,20 @@ def test_payload_is_thin(app, client, session, admin_headers, staff_headers):
     assert payload["type"] == "member.updated"
     assert payload["data"]["changed_fields"] == ["city"]
     assert "Caen" not in target.requests[-1].body.decode()
+
+
+def test_the_sweep_sends_what_a_crash_kept_from_the_queue(
+    app, client, session, admin_headers, staff_headers, monkeypatch
+):
+    """The process dies between the commit and the hand-over: the delivery row is there, the
+    queue never heard of it; the periodic sweep sends it."""
+    monkeypatch.setattr(webhooks, "_enqueuer", [lambda _ids: None])
+    with receiver() as target:
+        _subscribe(client, admin_headers, target.url)
+        client.post(
+            "/api/v1/members", json={"name": "Orphan", "category": "sme"}, headers=staff_headers
+        )
+        assert target.requests == []
+        assert app_jobs(app).sweep.call_local() == 1
+    assert len(target.requests) == 1
+    assert app_jobs(app).sweep.call_local() == 0
