@@ -223,3 +223,38 @@ def test_the_sweep_sends_what_a_crash_kept_from_the_queue(
         assert app_jobs(app).sweep.call_local() == 1
     assert len(target.requests) == 1
     assert app_jobs(app).sweep.call_local() == 0
+
+
+def test_delivery_log_and_redelivery_refusals(client, session, admin_headers, staff_headers):
+    missing = "00000000-0000-0000-0000-000000000000"
+    assert (
+        client.get(f"{SUBSCRIPTIONS}/{missing}/deliveries", headers=admin_headers).status_code
+        == 404
+    )
+    with receiver() as target:
+        subscription = _subscribe(client, admin_headers, target.url)
+        client.post(
+            "/api/v1/members", json={"name": "Logged", "category": "sme"}, headers=staff_headers
+        )
+    url = f"{SUBSCRIPTIONS}/{subscription['id']}"
+    bad = client.get(f"{url}/deliveries", query_string={"status": "lost"}, headers=admin_headers)
+    assert bad.status_code == 422
+    assert "status" in bad.json["errors"]
+    (delivery,) = client.get(f"{url}/deliveries", headers=admin_headers).json["data"]
+    assert (
+        client.post(f"{url}/deliveries/{missing}/redeliver", headers=admin_headers).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"{url}/deliveries/{delivery['id']}/redeliver", headers=staff_headers
+        ).status_code
+        == 403
+    )
+    etag = client.get(url, headers=admin_headers).headers["ETag"]
+    off = client.patch(url, json={"is_active": False}, headers={**admin_headers, "If-Match": etag})
+    assert off.status_code == 200
+    refused = client.post(f"{url}/deliveries/{delivery['id']}/redeliver", headers=admin_headers)
+    assert refused.status_code == 409
+    assert client.delete(url, headers=admin_headers).status_code == 204
+    assert client.get(url, headers=admin_headers).status_code == 404
