@@ -8,10 +8,12 @@ from api.config import SETTINGS_KEY, Settings
 from api.docs import docs_blueprint
 from api.errors import register_error_handlers
 from api.extensions import api, cors, db
+from api.jobs import init_jobs
+from api.journal_origin import install_origin_provider
 from api.json_provider import OrjsonProvider
 from api.openapi import BEARER_SCHEME, OAUTH2_SCHEME, TOKEN_URL, ContractPlugin
 from api.request_context import configure_logging, register_request_hooks
-from api.resources import auth, contacts, domains, health, members, users
+from api.resources import auth, changes, contacts, domains, health, members, users, webhooks
 from api.security_headers import register_security_headers
 from services.passwords import configure_password_hashing
 from services.roles import ALL_SCOPES, SCOPE_DESCRIPTIONS
@@ -109,7 +111,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.init_app(app, spec_kwargs={"extra_plugins": [contract]})
     contract.register_attribute_functions(api.ma_plugin.converter)
     register_error_handlers(app)
-    for module in (health, auth, users, members, domains, contacts):
+    install_origin_provider()
+    init_jobs(app, settings)
+    for module in (health, auth, users, members, domains, contacts, changes, webhooks):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_blueprint)
     return app

@@ -1,19 +1,24 @@
 """The ``mrm`` command: database upgrades, user creation and a one-step start."""
 
 import os
+import signal
+import subprocess
 import sys
 from typing import Any
 
 import click
 import marshmallow as ma
+from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from api import create_app
 from api.config import current_settings
 from api.extensions import db
+from api.jobs import app_jobs
 from schemas.users import UserCreate
 from services.bootstrap import ensure_first_admin
 from services.errors import ServiceError
+from services.journal import Origin, writing_as
 from services.migrations import upgrade_database
 from services.roles import Role
 from services.users import create_user, reset_password
@@ -63,7 +68,8 @@ def create_user_command(email: str, role: str, full_name: str, password: str) ->
         {"email": email, "password": password, "role": role, "full_name": full_name}
     )
     try:
-        user = create_user(db.session, **account)
+        with writing_as(Origin(source="cli")):
+            user = create_user(db.session, **account)
     except ServiceError as exc:
         raise click.ClickException(exc.detail) from exc
     click.echo(f"Created {user.role} {user.email} ({user.id}).")
@@ -94,9 +100,10 @@ def _bootstrap() -> None:
     if given["password"] is None:
         del given["password"]
     account = _checked_account(given, partial=("password",))
-    result = ensure_first_admin(
-        db.session, email=account["email"], password=account.get("password")
-    )
+    with writing_as(Origin(source="cli")):
+        result = ensure_first_admin(
+            db.session, email=account["email"], password=account.get("password")
+        )
     if result is None:
         return
     click.echo(f"Created the first admin: {result.email}")
@@ -111,16 +118,40 @@ def bootstrap_command() -> None:
     _bootstrap()
 
 
+WORKER_COMMAND = [sys.executable, "-c", "from api.cli import main; main()", "worker"]
+GUNICORN_COMMAND = [
+    sys.executable, "-m", "gunicorn", "-c", "python:api.gunicorn_config", "wsgi:app",
+]  # fmt: skip
+
+
 @main.command("start")
 @with_appcontext
 def start_command() -> None:
-    """Migrate, create the first admin if needed, then serve with gunicorn."""
+    """Migrate, create the first admin if needed, then serve with gunicorn and one job worker."""
     _bootstrap()
     db.engine.dispose()  # no connection may cross gunicorn's fork
     backend = current_settings().database_url.split(":")[0]
     click.echo(f"Serving on http://{os.environ.get('MRM_BIND', '127.0.0.1:8000')} ({backend})")
     sys.stdout.flush()
-    os.execvp(
-        sys.executable,
-        [sys.executable, "-m", "gunicorn", "-c", "python:api.gunicorn_config", "wsgi:app"],
-    )
+    worker = subprocess.Popen(WORKER_COMMAND)
+    server = subprocess.Popen(GUNICORN_COMMAND)
+    # A stop request (a service manager's SIGTERM) stops gunicorn gracefully, then the worker.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: server.send_signal(signum))
+    try:
+        code = server.wait()
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    sys.exit(code)
+
+
+@main.command("worker")
+@click.option("--workers", default=1, show_default=True, help="Threads running jobs.")
+@with_appcontext
+def worker_command(workers: int) -> None:
+    """Run the job consumer (webhook deliveries and the periodic sweep) until interrupted."""
+    from huey.consumer import Consumer  # noqa: PLC0415 - only the worker needs it
+
+    jobs = app_jobs(current_app)
+    db.engine.dispose()
+    Consumer(jobs.huey, workers=workers, worker_type="thread").run()

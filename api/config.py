@@ -75,6 +75,11 @@ class Settings:
     refresh_reuse_seconds: int = 10
     proxy_count: int = 0
     instance_dir: Path = field(default=INSTANCE_DIR)
+    redis_url: str = ""
+    jobs_immediate: bool = False
+    webhooks_allow_private: bool = False
+    webhook_retry_seconds: float = 30.0
+    webhook_timeout_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         """Checked here, so that settings built in code (not only from the environment) are too."""
@@ -123,6 +128,12 @@ class Settings:
             "refresh_reuse_seconds": _int(env, "MRM_REFRESH_REUSE_SECONDS", 10),
             "proxy_count": _int(env, "MRM_PROXY_COUNT", 0),
             "instance_dir": instance_dir,
+            "redis_url": env.get("MRM_REDIS_URL", ""),
+            # Unit tests run jobs inline, in the request that queues them.
+            "jobs_immediate": env.get("MRM_JOBS_IMMEDIATE", "1" if mode == "test" else "0") == "1",
+            "webhooks_allow_private": env.get("MRM_WEBHOOKS_ALLOW_PRIVATE", "0") == "1",
+            "webhook_retry_seconds": float(_int(env, "MRM_WEBHOOK_RETRY_SECONDS", 30)),
+            "webhook_timeout_seconds": float(_int(env, "MRM_WEBHOOK_TIMEOUT_SECONDS", 5)),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

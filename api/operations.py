@@ -53,6 +53,16 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("contacts.AffiliationById", "patch"): "updateAffiliation",
     ("contacts.AffiliationById", "delete"): "deleteAffiliation",
     ("contacts.MemberContacts", "get"): "listMemberContacts",
+    ("changes.Changes", "get"): "listChanges",
+    ("changes.MemberHistory", "get"): "getMemberHistory",
+    ("changes.ContactHistory", "get"): "getContactHistory",
+    ("webhooks.Subscriptions", "get"): "listWebhookSubscriptions",
+    ("webhooks.Subscriptions", "post"): "createWebhookSubscription",
+    ("webhooks.SubscriptionById", "get"): "getWebhookSubscription",
+    ("webhooks.SubscriptionById", "patch"): "updateWebhookSubscription",
+    ("webhooks.SubscriptionById", "delete"): "deleteWebhookSubscription",
+    ("webhooks.Deliveries", "get"): "listWebhookDeliveries",
+    ("webhooks.Redeliver", "post"): "redeliverWebhookDelivery",
 }
 
 

@@ -18,14 +18,15 @@ def page_response(page: Page) -> tuple[dict[str, Any], dict[str, str]]:
     body: dict[str, Any] = {"data": page.items, "next_cursor": page.next_cursor}
     if page.total is not None:
         body["total"] = page.total
-    headers: dict[str, str] = {}
-    if page.next_cursor:
-        args = request.args.copy()
-        args["cursor"] = page.next_cursor
-        headers["Link"] = (
-            f'<{request.base_url}?{urlencode(list(args.items(multi=True)))}>; rel="next"'
-        )
+    headers = next_link("cursor", page.next_cursor) if page.next_cursor else {}
     return body, headers
+
+
+def next_link(argument: str, value: str) -> dict[str, str]:
+    """A ``Link: rel="next"`` header: this request's URL with ``argument`` set to ``value``."""
+    args = request.args.copy()
+    args[argument] = value
+    return {"Link": f'<{request.base_url}?{urlencode(list(args.items(multi=True)))}>; rel="next"'}
 
 
 def paginate(

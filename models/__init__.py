@@ -7,6 +7,7 @@ tests rely on.
 from models.auth import AuthSession, LoginThrottle
 from models.base import Base
 from models.contacts import Affiliation, AffiliationRole, Contact, PhoneKind
+from models.journal import JournalEntry
 from models.members import (
     HEADCOUNT_BANDS,
     Domain,
@@ -15,6 +16,7 @@ from models.members import (
     member_domains,
 )
 from models.users import User
+from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "HEADCOUNT_BANDS",
@@ -24,10 +26,14 @@ __all__ = [
     "Base",
     "Contact",
     "Domain",
+    "JournalEntry",
     "LoginThrottle",
     "Member",
     "MemberCategory",
     "PhoneKind",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "member_domains",
 ]

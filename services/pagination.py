@@ -104,7 +104,18 @@ def _encode_cursor(sort: str, values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, sort: str, key: SortKey) -> tuple[Any, uuid.UUID]:
+def _decode_id(value: Any, id_column: ColumnElement[Any]) -> Any:
+    """The row id of a cursor: a UUID for most records, an integer for the journal's numbers."""
+    if id_column.type.python_type is uuid.UUID:
+        if not isinstance(value, str):
+            raise TypeError("cursor id is not a string")
+        return uuid.UUID(value)
+    return _decoder_of(id_column.type.python_type)(value)
+
+
+def _decode_cursor(
+    cursor: str, sort: str, key: SortKey, id_column: ColumnElement[Any]
+) -> tuple[Any, Any]:
     """The last row's sort value and id, from a cursor ``_encode_cursor`` wrote.
 
     The decoded JSON must have exactly that shape, ``{"s": sort, "v": [value, id]}``, read by
@@ -123,9 +134,7 @@ def _decode_cursor(cursor: str, sort: str, key: SortKey) -> tuple[Any, uuid.UUID
         if not isinstance(payload["v"], list) or len(payload["v"]) != 2:
             raise TypeError("cursor values are not a pair")
         value, last_id = payload["v"]
-        if not isinstance(last_id, str):
-            raise TypeError("cursor id is not a string")
-        return key.decode(value), uuid.UUID(last_id)
+        return key.decode(value), _decode_id(last_id, id_column)
     except InvalidInput:
         raise
     except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
@@ -166,7 +175,7 @@ def keyset_page(
         total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     sort_pair = tuple_(key.column, id_column)
     if cursor:
-        last_value, last_id = _decode_cursor(cursor, sort, key)
+        last_value, last_id = _decode_cursor(cursor, sort, key, id_column)
         after = tuple_(literal(last_value, key.column.type), literal(last_id, id_column.type))
         stmt = stmt.where(sort_pair < after if descending else sort_pair > after)
     if descending:
@@ -179,5 +188,5 @@ def keyset_page(
     next_cursor = None
     if has_more and rows:
         last = rows[-1]
-        next_cursor = _encode_cursor(sort, [key.value_of(last), last.id])
+        next_cursor = _encode_cursor(sort, [key.value_of(last), getattr(last, id_column.key)])
     return Page(items=rows, next_cursor=next_cursor, total=total)

@@ -32,8 +32,10 @@ WRITE_SCOPES = frozenset(
         "interactions:write",
     }
 )
-ADMIN_SCOPES = frozenset({"users:admin", "vocabulary:write"})
-ALL_SCOPES = READ_SCOPES | WRITE_SCOPES | ADMIN_SCOPES
+# The journal feed shows every change of every resource (users' included): not for viewers.
+FEED_SCOPES = frozenset({"changes:read"})
+ADMIN_SCOPES = frozenset({"users:admin", "vocabulary:write", "webhooks:admin"})
+ALL_SCOPES = READ_SCOPES | WRITE_SCOPES | FEED_SCOPES | ADMIN_SCOPES
 
 # What each scope lets a token do, as the API documentation shows it.
 SCOPE_DESCRIPTIONS: dict[str, str] = {
@@ -47,13 +49,15 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "events:write": "Manage events and registrations.",
     "interactions:read": "Read interactions with members.",
     "interactions:write": "Record interactions with members.",
+    "changes:read": "Read the change journal of every resource (the feed integrations follow).",
     "users:admin": "Manage user accounts and their roles.",
     "vocabulary:write": "Extend the shared vocabularies (domains of activity).",
+    "webhooks:admin": "Manage webhook subscriptions and their deliveries.",
 }
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.VIEWER: READ_SCOPES,
-    Role.STAFF: READ_SCOPES | WRITE_SCOPES,
+    Role.STAFF: READ_SCOPES | WRITE_SCOPES | FEED_SCOPES,
     Role.ADMIN: ALL_SCOPES,
 }
 

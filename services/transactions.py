@@ -11,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+# Imported for its session hooks: every use case that commits here is journaled.
+from services import journal as _journal  # noqa: F401
 from services.errors import Conflict, PreconditionFailed, VersionConflict
 
 ConflictFactory = Callable[[], Conflict]

@@ -37,7 +37,13 @@ def make_settings(database_url: str, instance_dir: Path, **overrides: object) ->
         argon2_time_cost=1,
         argon2_memory_kib=64,
         log_level="WARNING",
-        **overrides,
+        # Webhook tests send to receivers on 127.0.0.1, and retry at once.
+        **{
+            "webhooks_allow_private": True,
+            "webhook_retry_seconds": 0.0,
+            "webhook_timeout_seconds": 2.0,
+            **overrides,
+        },
     )
 
 

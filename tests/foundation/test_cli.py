@@ -9,7 +9,7 @@ from sqlalchemy import select
 from api import create_app
 from api.cli import main
 from api.extensions import db
-from models import User
+from models import JournalEntry, User
 from tests.conftest import make_settings
 from tests.factories import bearer, log_in
 
@@ -118,6 +118,14 @@ def test_create_user(run, database):
     assert (user.email, user.role, user.full_name) == ("viewer@example.org", "viewer", "A Viewer")
     tokens = log_in(database.test_client(), "viewer@example.org", "viewer passphrase")
     assert "members:write" not in tokens["scope"].split()
+    with database.app_context():
+        entry = db.session.scalars(select(JournalEntry).order_by(JournalEntry.seq.desc())).first()
+        assert (entry.event_type, entry.resource_id, entry.source, entry.actor_user_id) == (
+            "user.created",
+            user.id,
+            "cli",
+            None,
+        )
 
     duplicate = run(
         "create-user", "--email", "viewer@example.org", MRM_NEW_USER_PASSWORD="viewer passphrase"

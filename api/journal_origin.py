@@ -1,0 +1,20 @@
+"""Tell the change journal who is writing: the authenticated user and the request id."""
+
+from flask import g, has_request_context
+
+from services.journal import Origin, set_origin_provider
+
+
+def _request_origin() -> Origin | None:
+    if not has_request_context():
+        return None
+    principal = g.get("principal")
+    return Origin(
+        source="api",
+        actor_user_id=principal.user_id if principal is not None else None,
+        request_id=g.get("request_id"),
+    )
+
+
+def install_origin_provider() -> None:
+    set_origin_provider(_request_origin)

@@ -1,0 +1,353 @@
+"""The change journal: every write of a journaled record appends one entry, in its transaction.
+
+One mechanism for every write path: session hooks, not calls sprinkled through the services.
+After each flush, the attribute history of the journaled records that were inserted, updated or
+deleted is folded into the transaction's pending changes (one per record, however many flushes
+touched it); just before the commit the entries are added and flushed with everything else.
+A rollback throws the pending changes away with the transaction, so an entry never exists
+without its change, and a write that changed nothing (a no-op PATCH) records nothing.
+
+On PostgreSQL the transaction takes an exclusive advisory lock just before it inserts its
+entries and keeps it until it commits: entries are numbered in commit order, so a reader of
+the feed that has seen number N can never later find a smaller number appear (see README).
+SQLite serialises writers anyway.
+"""
+
+import uuid
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import event, func, or_, select
+from sqlalchemy.orm import InstanceState, Session, SessionTransaction, UOWTransaction
+
+from models import Affiliation, Contact, Domain, JournalEntry, Member, User
+from services.errors import NotFound
+from services.pagination import Page, attribute_key, keyset_page
+
+# Columns every record has that say nothing a reader of the history needs.
+BOOKKEEPING_FIELDS = frozenset({"id", "created_at", "updated_at", "version"})
+REDACTED = "[redacted]"
+# pg_advisory_xact_lock key of journal writers ("mrmj").
+JOURNAL_LOCK_KEY = 0x6D726D6A
+
+_PENDING = "mrm.journal.pending"
+_VERBS = "mrm.journal.verbs"
+
+
+@dataclass(frozen=True)
+class JournalSpec:
+    """How one model is journaled.
+
+    ``exclude``: columns never recorded (derived copies, bookkeeping). ``secret``: columns
+    recorded as changed under a public name, never with their values. ``collections``:
+    relationships recorded as the sorted list of their items' names. ``owner``: the resource
+    type and foreign key of a record deleted with its owner, whose own deletion is implied by
+    the owner's entry. ``read_scope``: who may see the record's entries in the feed.
+    """
+
+    resource_type: str
+    read_scope: str
+    exclude: frozenset[str] = frozenset()
+    secret: Mapping[str, str] = field(default_factory=dict)
+    collections: Mapping[str, Callable[[Any], str]] = field(default_factory=dict)
+    owner: tuple[str, str] | None = None
+    archivable: bool = False
+
+
+_SPECS: dict[type, JournalSpec] = {}
+
+
+def register(model: type, spec: JournalSpec) -> None:
+    """Journal every write of ``model`` from now on (each new resource registers here)."""
+    _SPECS[model] = spec
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who or what is writing: copied onto every entry of the transaction."""
+
+    source: str = "system"
+    actor_user_id: uuid.UUID | None = None
+    api_client_id: uuid.UUID | None = None
+    request_id: str | None = None
+
+
+_origin: ContextVar[Origin | None] = ContextVar("mrm_journal_origin", default=None)
+_origin_provider: list[Callable[[], Origin | None]] = []
+
+
+def set_origin_provider(provider: Callable[[], Origin | None]) -> None:
+    """Let the HTTP layer say who is writing (the services know nothing of requests)."""
+    _origin_provider[:] = [provider]
+
+
+@contextmanager
+def writing_as(origin: Origin) -> Iterator[None]:
+    """Attribute the writes of the block to ``origin`` (commands, jobs)."""
+    token = _origin.set(origin)
+    try:
+        yield
+    finally:
+        _origin.reset(token)
+
+
+def current_origin() -> Origin:
+    origin = _origin.get()
+    if origin is None and _origin_provider:
+        origin = _origin_provider[0]()
+    return origin or Origin()
+
+
+def record_action(session: Session, record: Any, verb: str) -> None:
+    """Name the entry of ``record`` in this transaction after a domain action ("renewed")."""
+    spec = _SPECS[type(record)]
+    session.info.setdefault(_VERBS, {})[(spec.resource_type, record.id)] = verb
+
+
+@dataclass
+class _Pending:
+    verb: str
+    changes: dict[str, list[Any]] | None
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [_json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _json_value(item) for key, item in value.items()}
+    return value
+
+
+def _changes(state: InstanceState[Any], spec: JournalSpec) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` of the columns and collections this flush changes."""
+    changes: dict[str, list[Any]] = {}
+    for attribute in state.mapper.column_attrs:
+        name = attribute.key
+        if name in BOOKKEEPING_FIELDS or name in spec.exclude:
+            continue
+        history = state.attrs[name].history
+        if not history.added and not history.deleted:
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if old == new:
+            continue
+        if name in spec.secret:
+            changes[spec.secret[name]] = [REDACTED, REDACTED]
+        else:
+            changes[name] = [_json_value(old), _json_value(new)]
+    for name, label in spec.collections.items():
+        history = state.attrs[name].history
+        if not history.added and not history.deleted:
+            continue
+        kept = list(history.unchanged)
+        old_names = sorted(label(item) for item in [*kept, *history.deleted])
+        new_names = sorted(label(item) for item in [*kept, *history.added])
+        if old_names != new_names:
+            changes[name] = [old_names, new_names]
+    return changes
+
+
+def _verb(changes: Mapping[str, list[Any]], spec: JournalSpec) -> str:
+    if spec.archivable and "archived_at" in changes:
+        return "restored" if changes["archived_at"][1] is None else "archived"
+    return "updated"
+
+
+def _merge(pending: dict[tuple[str, uuid.UUID], _Pending], key: Any, entry: _Pending) -> None:
+    """Fold a later flush's change of a record into what the transaction already holds."""
+    earlier = pending.get(key)
+    if earlier is None:
+        pending[key] = entry
+        return
+    if earlier.verb == "created":
+        if entry.verb == "deleted":
+            del pending[key]  # created and deleted in one transaction: nothing happened
+        return
+    if entry.verb == "deleted":
+        pending[key] = entry
+        return
+    merged = dict(earlier.changes or {})
+    for name, (old, new) in (entry.changes or {}).items():
+        merged[name] = [merged[name][0], new] if name in merged else [old, new]
+    merged = {name: pair for name, pair in merged.items() if pair[0] != pair[1]}
+    verb = entry.verb if entry.verb != "updated" else earlier.verb
+    if merged:
+        pending[key] = _Pending(verb, merged)
+    else:
+        del pending[key]
+
+
+def _collect(session: Session, flush_context: UOWTransaction, _: object = None) -> None:
+    """After each flush (history still intact): note what changed in journaled records."""
+    if not _SPECS:
+        return
+    new = session.new
+    found: list[tuple[JournalSpec, InstanceState[Any], bool]] = []
+    deleted: set[tuple[str, Any]] = set()
+    for state, (is_delete, list_only) in flush_context.states.items():
+        spec = _SPECS.get(state.class_)
+        if spec is None or list_only:
+            continue
+        found.append((spec, state, is_delete))
+        if is_delete:
+            deleted.add((spec.resource_type, state.obj().id))
+    if not found:
+        return
+    pending = session.info.setdefault(_PENDING, {})
+    for spec, state, is_delete in found:
+        record = state.obj()
+        key = (spec.resource_type, record.id)
+        if is_delete:
+            if spec.owner and (spec.owner[0], getattr(record, spec.owner[1])) in deleted:
+                continue  # deleted with its owner, whose entry says so
+            _merge(pending, key, _Pending("deleted", None))
+        elif record in new:
+            _merge(pending, key, _Pending("created", None))
+        else:
+            changes = _changes(state, spec)
+            if changes:
+                _merge(pending, key, _Pending(_verb(changes, spec), changes))
+
+
+def write_entries(session: Session) -> None:
+    """Before the commit: add the transaction's entries, numbered in commit order."""
+    session.flush()  # the last changes reach ``_collect`` first
+    pending: dict[tuple[str, uuid.UUID], _Pending] = session.info.pop(_PENDING, {})
+    verbs: dict[tuple[str, uuid.UUID], str] = session.info.pop(_VERBS, {})
+    for key, verb in verbs.items():
+        entry = pending.get(key)
+        pending[key] = _Pending(verb, entry.changes if entry else None)
+    if not pending:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        # Held until the commit: the next writer numbers its entries after ours are visible.
+        session.execute(select(func.pg_advisory_xact_lock(JOURNAL_LOCK_KEY)))
+    origin = current_origin()
+    entries = [
+        JournalEntry(
+            event_type=f"{resource_type}.{entry.verb}",
+            resource_type=resource_type,
+            resource_id=resource_id,
+            actor_user_id=origin.actor_user_id,
+            api_client_id=origin.api_client_id,
+            request_id=origin.request_id,
+            source=origin.source,
+            changes=entry.changes,
+        )
+        for (resource_type, resource_id), entry in pending.items()
+    ]
+    session.add_all(entries)
+    if _entries_listeners:
+        session.flush()  # numbers the entries
+        for listener in _entries_listeners:
+            listener(session, entries)
+
+
+_entries_listeners: list[Callable[[Session, list[JournalEntry]], None]] = []
+
+
+def add_entries_listener(listener: Callable[[Session, list[JournalEntry]], None]) -> None:
+    """Call ``listener`` with each transaction's entries, numbered, before it commits."""
+    if listener not in _entries_listeners:
+        _entries_listeners.append(listener)
+
+
+def _discard(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ends (committed or rolled back) leaves nothing pending."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_VERBS, None)
+
+
+event.listen(Session, "after_flush", _collect)
+event.listen(Session, "before_commit", write_entries)
+event.listen(Session, "after_transaction_end", _discard)
+
+
+_HISTORY_SORT_KEYS = {"seq": attribute_key(JournalEntry.seq)}
+
+
+def record_history(
+    session: Session, *, model: type, record_id: uuid.UUID, limit: int, cursor: str | None = None
+) -> Page:
+    """One page of an existing record's entries, newest first."""
+    spec = _SPECS[model]
+    if session.get(model, record_id) is None:
+        raise NotFound(spec.resource_type, record_id)
+    stmt = select(JournalEntry).where(
+        JournalEntry.resource_type == spec.resource_type, JournalEntry.resource_id == record_id
+    )
+    return keyset_page(
+        session,
+        stmt,
+        id_column=JournalEntry.seq,
+        sortable=_HISTORY_SORT_KEYS,
+        sort="-seq",
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def list_changes(
+    session: Session,
+    *,
+    after: int,
+    scopes: Collection[str],
+    types: Collection[str] = (),
+    limit: int,
+) -> tuple[list[JournalEntry], bool]:
+    """Entries numbered after ``after``, in order, and whether more follow; only those of
+    resources that ``scopes`` may read (users' changes are for user admins).
+
+    ``types`` keeps only those event types; ``member.*`` stands for every event of members.
+    Entries are numbered in commit order (see the module docstring), so reading from the last
+    number seen never skips an entry that commits later.
+    """
+    readable = sorted({spec.resource_type for spec in _SPECS.values() if spec.read_scope in scopes})
+    stmt = select(JournalEntry).where(
+        JournalEntry.seq > after, JournalEntry.resource_type.in_(readable)
+    )
+    if types:
+        exact = [name for name in types if not name.endswith(".*")]
+        resources = [name.removesuffix(".*") for name in types if name.endswith(".*")]
+        stmt = stmt.where(
+            or_(JournalEntry.event_type.in_(exact), JournalEntry.resource_type.in_(resources))
+        )
+    rows = list(session.scalars(stmt.order_by(JournalEntry.seq).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
+register(
+    Member,
+    JournalSpec(
+        "member",
+        "members:read",
+        exclude=frozenset({"search_text", "sort_name", "departement"}),
+        collections={"domains": lambda domain: domain.code},
+        archivable=True,
+    ),
+)
+register(
+    Contact,
+    JournalSpec(
+        "contact",
+        "contacts:read",
+        exclude=frozenset({"search_text", "sort_name"}),
+        archivable=True,
+    ),
+)
+register(Affiliation, JournalSpec("affiliation", "contacts:read", owner=("contact", "contact_id")))
+register(Domain, JournalSpec("domain", "members:read"))
+register(User, JournalSpec("user", "users:admin", secret={"password_hash": "password"}))
