@@ -14,6 +14,17 @@ from models.members import (
     MemberCategory,
     member_domains,
 )
+from models.memberships import (
+    FeeSchedule,
+    LateJoinPolicy,
+    Membership,
+    MembershipPayment,
+    MembershipPlan,
+    MembershipStatus,
+    PaymentMethod,
+    PeriodType,
+    SizeBasis,
+)
 from models.users import User
 
 __all__ = [
@@ -24,10 +35,19 @@ __all__ = [
     "Base",
     "Contact",
     "Domain",
+    "FeeSchedule",
+    "LateJoinPolicy",
     "LoginThrottle",
     "Member",
     "MemberCategory",
+    "Membership",
+    "MembershipPayment",
+    "MembershipPlan",
+    "MembershipStatus",
+    "PaymentMethod",
+    "PeriodType",
     "PhoneKind",
+    "SizeBasis",
     "User",
     "member_domains",
 ]

@@ -32,7 +32,7 @@ WRITE_SCOPES = frozenset(
         "interactions:write",
     }
 )
-ADMIN_SCOPES = frozenset({"users:admin", "vocabulary:write"})
+ADMIN_SCOPES = frozenset({"users:admin", "vocabulary:write", "memberships:admin"})
 ALL_SCOPES = READ_SCOPES | WRITE_SCOPES | ADMIN_SCOPES
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
