@@ -119,7 +119,7 @@ def get_membership(
     return membership
 
 
-def _overlap(session: Session, member_id: uuid.UUID, start: date, end: date) -> Conflict | None:
+def find_overlap(session: Session, member_id: uuid.UUID, start: date, end: date) -> Conflict | None:
     clash = session.scalar(
         select(Membership.id).where(
             Membership.member_id == member_id,
@@ -145,13 +145,13 @@ def _duplicate_external_id(session: Session, external_id: str | None) -> Conflic
     )
 
 
-def _commit_membership(session: Session, membership: Membership) -> None:
+def commit_membership(session: Session, membership: Membership) -> None:
     """Commit, answering a clash the database found (concurrent writers) as the checks do."""
     member_id, start, end = membership.member_id, membership.start_date, membership.end_date
     external_id = membership.external_id
 
     def overlap() -> Conflict:
-        return _overlap(session, member_id, start, end) or Conflict(
+        return find_overlap(session, member_id, start, end) or Conflict(
             "This period overlaps another membership of the member.", field="start_date"
         )
 
@@ -208,7 +208,7 @@ def create_membership(
     end = end_date or quote.period.end
     # Lock the member: two creations for one member then check overlaps one after the other.
     session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
-    if clash := _overlap(session, member_id, start_date, end):
+    if clash := find_overlap(session, member_id, start_date, end):
         raise clash
     membership = Membership(
         id=uuid.uuid4(),
@@ -234,7 +234,7 @@ def create_membership(
     ):
         raise _duplicate_external_id(session, external_id)
     session.add(membership)
-    _commit_membership(session, membership)
+    commit_membership(session, membership)
     return get_membership(session, membership.id, as_of=as_of)
 
 
@@ -260,7 +260,7 @@ def update_membership(
     for name in ("approved_on", "notes", "external_id"):
         if name in changes:
             setattr(membership, name, changes[name])
-    _commit_membership(session, membership)
+    commit_membership(session, membership)
     return get_membership(session, membership_id, as_of=as_of)
 
 
@@ -280,5 +280,5 @@ def cancel_membership(
         raise Conflict("This membership is already cancelled.", field="cancelled_on")
     membership.cancelled_on = on
     membership.cancel_reason = reason
-    _commit_membership(session, membership)
+    commit_membership(session, membership)
     return get_membership(session, membership_id, as_of=as_of)

@@ -34,6 +34,7 @@ from services.membership_payments import (
     list_payments,
     record_payment,
 )
+from services.membership_renewals import renew_membership
 from services.memberships import (
     MEMBERSHIP_SORT_KEYS,
     OVERRIDE_SCOPE,
@@ -141,6 +142,30 @@ class MembershipCancelling(MethodView):
             as_of=date.today(),
         )
         return with_etag(membership)
+
+
+@blp.route("/memberships/<uuid:membership_id>/renew")
+class MembershipRenewal(MethodView):
+    @blp.auth("memberships:write")
+    @blp.record_response(MembershipOut)
+    @blp.created_response(MembershipOut, alternative=True)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(
+        self, membership_id: uuid.UUID
+    ) -> tuple[Membership, int, Headers] | tuple[Membership, Headers]:
+        """Renew a membership
+
+        Creates the next period (from the day after this one ends) at the fee of that year's
+        schedule: 201 the first time, then 200 with the same renewal, however often or
+        concurrently it is called. A cancelled membership is not renewed (409).
+        """
+        renewal, was_created = renew_membership(
+            db.session, membership_id=membership_id, as_of=date.today()
+        )
+        if was_created:
+            return created(renewal, "memberships.MembershipById", membership_id=renewal.id)
+        return with_etag(renewal)
 
 
 @blp.route("/members/<uuid:member_id>/memberships")

@@ -105,3 +105,24 @@ def test_database_refuses_overlaps_from_writers_that_skip_the_check(committing_a
     with engine.connect() as connection, pytest.raises(IntegrityError) as error:
         connection.execute(insert, {"member": member.id, "plan": plan.id})
     assert violated_constraint(error.value) == "ex_memberships_member_period"
+
+
+def test_twenty_concurrent_renewals_create_one(committing_app, real_session, staff):
+    plan = make_plan(real_session)
+    make_schedule(real_session, plan=plan, year=2026)
+    membership = make_membership(
+        real_session, member=make_member(real_session), plan=plan, start=date(2025, 1, 1)
+    )
+    real_session.commit()
+    url = f"{URL}/{membership.id}/renew"
+    responses = _together(
+        committing_app, *(lambda client: client.post(url, headers=staff) for _ in range(20))
+    )
+    assert sorted(r.status_code for r in responses) == [200] * 19 + [201]
+    assert len({r.get_json()["id"] for r in responses}) == 1
+    renewals = (
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.renewal_of_id == membership.id)
+    )
+    assert real_session.scalar(renewals) == 1
