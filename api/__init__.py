@@ -15,6 +15,7 @@ from api.resources import (
     contacts,
     domains,
     health,
+    invoices,
     members,
     membership_plans,
     memberships,
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         contacts,
         membership_plans,
         memberships,
+        invoices,
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_blueprint)

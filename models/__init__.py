@@ -16,6 +16,9 @@ from models.members import (
 )
 from models.memberships import (
     FeeSchedule,
+    Invoice,
+    InvoiceCounter,
+    InvoiceKind,
     LateJoinPolicy,
     Membership,
     MembershipPayment,
@@ -36,6 +39,9 @@ __all__ = [
     "Contact",
     "Domain",
     "FeeSchedule",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceKind",
     "LateJoinPolicy",
     "LoginThrottle",
     "Member",

@@ -186,3 +186,51 @@ class MembershipPayment(RecordMixin, Base):
         Index("ix_membership_payments_membership_id_paid_on", "membership_id", "paid_on"),
         Index("ix_membership_payments_created_at_id", "created_at", "id"),
     )
+
+
+class InvoiceKind(StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+class InvoiceCounter(Base):
+    """The last invoice number given in a year; its row is locked by the issuing transaction,
+    so numbers follow each other without gaps or duplicates."""
+
+    __tablename__ = "invoice_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class Invoice(RecordMixin, Base):
+    """An issued invoice or credit note of a membership, frozen as issued.
+
+    ``document`` holds what was issued (seller, buyer, lines, totals) and never changes when
+    the member or the schedule does; a correction is a credit note with its own number.
+    """
+
+    __tablename__ = "invoices"
+
+    number: Mapped[str] = mapped_column(String(10), unique=True)  # YYYY-NNNNN
+    year: Mapped[int]
+    sequence: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    membership_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("memberships.id", ondelete="RESTRICT"), index=True
+    )
+    # The invoice a credit note cancels; unique, so an invoice is credited at most once.
+    credited_invoice_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("invoices.id", ondelete="RESTRICT"), unique=True, default=None
+    )
+    issued_on: Mapped[date]
+    currency: Mapped[str] = mapped_column(String(3))
+    total_excl_tax_cents: Mapped[int]
+    vat_cents: Mapped[int]
+    total_incl_tax_cents: Mapped[int]
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (
+        UniqueConstraint("year", "sequence"),
+        Index("ix_invoices_created_at_id", "created_at", "id"),
+    )

@@ -1,6 +1,7 @@
 """memberships
 
-Membership plans, fee schedules per plan and year, memberships and their payments. On
+Membership plans, fee schedules per plan and year, memberships, their payments and invoices
+(numbered from a per-year counter row). On
 PostgreSQL an exclusion constraint keeps one member's periods from overlapping.
 
 Revision ID: 0006
@@ -193,8 +194,64 @@ def upgrade() -> None:
             batch_op.f("ix_membership_payments_updated_at"), ["updated_at"], unique=False
         )
 
+    op.create_table(
+        "invoice_counters",
+        sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("last_number", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("year", name=op.f("pk_invoice_counters")),
+    )
+    op.create_table(
+        "invoices",
+        sa.Column("number", sa.String(length=10), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("membership_id", sa.Uuid(), nullable=False),
+        sa.Column("credited_invoice_id", sa.Uuid(), nullable=True),
+        sa.Column("issued_on", sa.Date(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("total_excl_tax_cents", sa.Integer(), nullable=False),
+        sa.Column("vat_cents", sa.Integer(), nullable=False),
+        sa.Column("total_incl_tax_cents", sa.Integer(), nullable=False),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["credited_invoice_id"],
+            ["invoices.id"],
+            name=op.f("fk_invoices_credited_invoice_id_invoices"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["membership_id"],
+            ["memberships.id"],
+            name=op.f("fk_invoices_membership_id_memberships"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_invoices")),
+        sa.UniqueConstraint("credited_invoice_id", name=op.f("uq_invoices_credited_invoice_id")),
+        sa.UniqueConstraint("number", name=op.f("uq_invoices_number")),
+        sa.UniqueConstraint("year", "sequence", name=op.f("uq_invoices_year_sequence")),
+    )
+    with op.batch_alter_table("invoices", schema=None) as batch_op:
+        batch_op.create_index("ix_invoices_created_at_id", ["created_at", "id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_invoices_membership_id"), ["membership_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_invoices_updated_at"), ["updated_at"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("invoices", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_invoices_updated_at"))
+        batch_op.drop_index(batch_op.f("ix_invoices_membership_id"))
+        batch_op.drop_index("ix_invoices_created_at_id")
+
+    op.drop_table("invoices")
+    op.drop_table("invoice_counters")
+
     with op.batch_alter_table("membership_payments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_membership_payments_updated_at"))
         batch_op.drop_index("ix_membership_payments_membership_id_paid_on")

@@ -126,3 +126,27 @@ def test_twenty_concurrent_renewals_create_one(committing_app, real_session, sta
         .where(Membership.renewal_of_id == membership.id)
     )
     assert real_session.scalar(renewals) == 1
+
+
+def test_fifty_concurrent_invoices_get_fifty_consecutive_numbers(
+    committing_app, real_session, staff
+):
+    plan = make_plan(real_session)
+    memberships = [
+        make_membership(
+            real_session, member=make_member(real_session), plan=plan, start=date(2025, 1, 1)
+        )
+        for _ in range(50)
+    ]
+    real_session.commit()
+    responses = _together(
+        committing_app,
+        *(
+            lambda client, m=m: client.post(f"{URL}/{m.id}/invoices", headers=staff)
+            for m in memberships
+        ),
+    )
+    assert [r.status_code for r in responses] == [201] * 50
+    year = date.today().year
+    numbers = sorted(r.get_json()["number"] for r in responses)
+    assert numbers == [f"{year}-{n:05d}" for n in range(1, 51)]
