@@ -143,7 +143,12 @@ class Membership(RecordMixin, Base):
     )
 
     plan: Mapped[MembershipPlan] = relationship(lazy="raise_on_sql")
-    member: Mapped[Member] = relationship(lazy="raise_on_sql")
+    member: Mapped[Member] = relationship(lazy="raise_on_sql", back_populates="memberships")
+    payments: Mapped[list["MembershipPayment"]] = relationship(
+        lazy="raise_on_sql",
+        order_by="(MembershipPayment.paid_on, MembershipPayment.created_at)",
+        viewonly=True,
+    )
 
     # Loaded by the services with ``with_expression`` for the day a read is "as of": the sum of
     # the payments made by then, and that day itself (None when a query did not ask).
