@@ -141,9 +141,19 @@ class Membership(RecordMixin, Base):
     renewal_of_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("memberships.id", ondelete="RESTRICT"), unique=True, default=None
     )
+    # The renewal campaign that created this membership, if any.
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("membership_campaigns.id", ondelete="RESTRICT"), index=True, default=None
+    )
 
     plan: Mapped[MembershipPlan] = relationship(lazy="raise_on_sql")
     member: Mapped[Member] = relationship(lazy="raise_on_sql", back_populates="memberships")
+    renewal: Mapped["Membership | None"] = relationship(
+        lazy="raise_on_sql",
+        primaryjoin="Membership.id == foreign(Membership.renewal_of_id)",
+        uselist=False,
+        viewonly=True,
+    )
     payments: Mapped[list["MembershipPayment"]] = relationship(
         lazy="raise_on_sql",
         order_by="(MembershipPayment.paid_on, MembershipPayment.created_at)",
@@ -166,6 +176,20 @@ class Membership(RecordMixin, Base):
         Index("ix_memberships_created_at_id", "created_at", "id"),
         Index("ix_memberships_updated_at_id", "updated_at", "id"),
     )
+
+
+class MembershipCampaign(RecordMixin, Base):
+    """The yearly renewal campaign: pending renewals for the members of the previous period.
+
+    One per year; running it again creates only the renewals still missing.
+    """
+
+    __tablename__ = "membership_campaigns"
+
+    year: Mapped[int] = mapped_column(unique=True)
+    created_count: Mapped[int] = mapped_column(default=0)  # by the latest run
+    skipped_count: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class MembershipPayment(RecordMixin, Base):

@@ -199,3 +199,36 @@ class PaymentQuery(ListQuery):
 
 MembershipPage = page_of(MembershipOut, "MembershipPage")
 PaymentPage = page_of(PaymentOut, "PaymentPage")
+
+
+class CampaignCreate(ma.Schema):
+    """The year whose renewals the campaign creates (for periods that ended the year before)."""
+
+    year = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(1901, 2199))
+
+
+class CampaignOut(ma.Schema):
+    """A renewal campaign: what its latest run did, and its progress on `as_of`."""
+
+    id = ma.fields.UUID(attribute="campaign.id")
+    year = ma.fields.Integer(attribute="campaign.year")
+    created_count = ma.fields.Integer(
+        attribute="campaign.created_count", metadata={"description": "By the latest run."}
+    )
+    skipped_count = ma.fields.Integer(attribute="campaign.skipped_count")
+    skipped = ma.fields.List(
+        ma.fields.Dict(),
+        attribute="campaign.skipped",
+        metadata={"description": "Memberships the latest run skipped, with the reason."},
+    )
+    as_of = ma.fields.Date()
+    members = ma.fields.Integer(
+        metadata={"description": "Members active on the last day of the previous period."}
+    )
+    renewed = ma.fields.Integer(metadata={"description": "Renewal active (or in grace)."})
+    pending = ma.fields.Integer(metadata={"description": "Renewal not yet approved nor paid."})
+    lapsed = ma.fields.Integer(metadata={"description": "No renewal past grace, or it lapsed."})
+    invoiced_cents = ma.fields.Integer()
+    collected_cents = ma.fields.Integer()
+    created_at = AwareDateTime(attribute="campaign.created_at")
+    updated_at = AwareDateTime(attribute="campaign.updated_at")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Membership
-from services.errors import Conflict
+from services.errors import Conflict, InvalidInput
 from services.membership_fees import compute_quote
 from services.membership_plans import member_for_fee, schedule_for_period
 from services.memberships import commit_membership, find_overlap, get_membership
@@ -15,6 +15,44 @@ from services.memberships import commit_membership, find_overlap, get_membership
 
 def _renewal_of(session: Session, membership_id: uuid.UUID) -> uuid.UUID | None:
     return session.scalar(select(Membership.id).where(Membership.renewal_of_id == membership_id))
+
+
+def build_renewal(session: Session, original: Membership) -> Membership:
+    """The next period of ``original``, priced and checked, not yet added to the session.
+
+    ``original.plan`` must be loaded. Raises ``InvalidInput`` when the schedule or the member's
+    data cannot price it, ``Conflict`` when another membership takes the period.
+    """
+    plan = original.plan
+    start = original.end_date + timedelta(days=1)
+    member = member_for_fee(session, original.member_id)
+    schedule = schedule_for_period(session, plan, start.year)
+    quote = compute_quote(
+        plan=plan,
+        schedule=schedule,
+        member=member,
+        start=start,
+        turnover_cents=original.declared_turnover_cents,
+        exemption=original.exemption,
+    )
+    if clash := find_overlap(session, original.member_id, start, quote.period.end):
+        raise clash
+    return Membership(
+        id=uuid.uuid4(),
+        member_id=original.member_id,
+        plan_id=plan.id,
+        year=quote.period.year,
+        start_date=start,
+        end_date=quote.period.end,
+        grace_until=quote.period.end + timedelta(days=plan.grace_days),
+        fee_cents=quote.fee_cents,
+        currency=quote.currency,
+        schedule_fee_cents=quote.fee_cents,
+        fee_basis=quote.basis,
+        declared_turnover_cents=original.declared_turnover_cents,
+        exemption=original.exemption,
+        renewal_of_id=original.id,
+    )
 
 
 def renew_membership(
@@ -34,37 +72,11 @@ def renew_membership(
     if original.cancelled_on is not None:
         session.rollback()
         raise Conflict("A cancelled membership is not renewed.", field="cancelled_on")
-    plan = original.plan
-    start = original.end_date + timedelta(days=1)
-    member = member_for_fee(session, original.member_id)
-    schedule = schedule_for_period(session, plan, start.year)
-    quote = compute_quote(
-        plan=plan,
-        schedule=schedule,
-        member=member,
-        start=start,
-        turnover_cents=original.declared_turnover_cents,
-        exemption=original.exemption,
-    )
-    if clash := find_overlap(session, original.member_id, start, quote.period.end):
+    try:
+        renewal = build_renewal(session, original)
+    except (Conflict, InvalidInput):
         session.rollback()
-        raise clash
-    renewal = Membership(
-        id=uuid.uuid4(),
-        member_id=original.member_id,
-        plan_id=plan.id,
-        year=quote.period.year,
-        start_date=start,
-        end_date=quote.period.end,
-        grace_until=quote.period.end + timedelta(days=plan.grace_days),
-        fee_cents=quote.fee_cents,
-        currency=quote.currency,
-        schedule_fee_cents=quote.fee_cents,
-        fee_basis=quote.basis,
-        declared_turnover_cents=original.declared_turnover_cents,
-        exemption=original.exemption,
-        renewal_of_id=original.id,
-    )
+        raise
     session.add(renewal)
     try:
         commit_membership(session, renewal)

@@ -16,6 +16,8 @@ from api.responses import Headers, created, with_etag
 from models import Membership, MembershipPayment
 from schemas.memberships import (
     AsOfQuery,
+    CampaignCreate,
+    CampaignOut,
     MemberMembershipQuery,
     MembershipCancel,
     MembershipCreate,
@@ -28,6 +30,7 @@ from schemas.memberships import (
     PaymentPage,
     PaymentQuery,
 )
+from services.membership_campaigns import CampaignReport, get_campaign, run_campaign
 from services.membership_payments import (
     PAYMENT_SORT_KEYS,
     get_payment,
@@ -226,3 +229,41 @@ class PaymentById(MethodView):
         return with_etag(
             get_payment(db.session, membership_id=membership_id, payment_id=payment_id)
         )
+
+
+@blp.route("/membership-campaigns")
+class Campaigns(MethodView):
+    @blp.auth("memberships:write")
+    @blp.arguments(CampaignCreate)
+    @blp.record_response(CampaignOut)
+    @blp.created_response(CampaignOut, alternative=True)
+    @blp.alt_response(409, response="CONFLICT")
+    def post(
+        self, body: dict[str, Any]
+    ) -> tuple[CampaignReport, int, Headers] | tuple[CampaignReport, Headers]:
+        """Run a year's renewal campaign
+
+        Creates a pending renewal for every membership that ended in the previous year and was
+        active on its last day, unless it is already renewed. 201 the first time, 200 when the
+        year's campaign is run again (it then creates only what is missing). The counts are
+        those of this run; memberships that cannot be renewed are listed with the reason.
+        """
+        report, was_created = run_campaign(db.session, year=body["year"], as_of=date.today())
+        if was_created:
+            return created(report, "memberships.CampaignById", campaign_id=report.campaign.id)
+        return with_etag(report)
+
+
+@blp.route("/membership-campaigns/<uuid:campaign_id>")
+class CampaignById(MethodView):
+    @blp.auth("memberships:read")
+    @blp.arguments(AsOfQuery, location="query", as_kwargs=True)
+    @blp.record_response(CampaignOut)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, campaign_id: uuid.UUID, as_of: date) -> tuple[CampaignReport, Headers]:
+        """Get a renewal campaign's progress
+
+        On `as_of` (default today): members of the previous period, renewed, pending and lapsed,
+        and the amounts invoiced and collected for the renewals.
+        """
+        return with_etag(get_campaign(db.session, campaign_id, as_of=as_of))

@@ -91,6 +91,24 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "membership_campaigns",
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("created_count", sa.Integer(), nullable=False),
+        sa.Column("skipped_count", sa.Integer(), nullable=False),
+        sa.Column("skipped", sa.JSON(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_membership_campaigns")),
+        sa.UniqueConstraint("year", name=op.f("uq_membership_campaigns_year")),
+    )
+    with op.batch_alter_table("membership_campaigns", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_membership_campaigns_updated_at"), ["updated_at"], unique=False
+        )
+
+    op.create_table(
         "memberships",
         sa.Column("member_id", sa.Uuid(), nullable=False),
         sa.Column("plan_id", sa.Uuid(), nullable=False),
@@ -111,6 +129,7 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("external_id", sa.String(length=100), nullable=True),
         sa.Column("renewal_of_id", sa.Uuid(), nullable=True),
+        sa.Column("campaign_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", models.types.UTCDateTime(timezone=True), nullable=False),
@@ -131,6 +150,12 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["membership_campaigns.id"],
+            name=op.f("fk_memberships_campaign_id_membership_campaigns"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
             ["renewal_of_id"],
             ["memberships.id"],
             name=op.f("fk_memberships_renewal_of_id_memberships"),
@@ -141,6 +166,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("renewal_of_id", name=op.f("uq_memberships_renewal_of_id")),
     )
     with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_memberships_campaign_id"), ["campaign_id"], unique=False
+        )
         batch_op.create_index("ix_memberships_created_at_id", ["created_at", "id"], unique=False)
         batch_op.create_index("ix_memberships_end_date_id", ["end_date", "id"], unique=False)
         batch_op.create_index(
@@ -261,6 +289,7 @@ def downgrade() -> None:
     if _on_postgresql():
         op.execute("ALTER TABLE memberships DROP CONSTRAINT ex_memberships_member_period")
     with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_memberships_campaign_id"))
         batch_op.drop_index("ix_memberships_updated_at_id")
         batch_op.drop_index(batch_op.f("ix_memberships_updated_at"))
         batch_op.drop_index("ix_memberships_start_date_end_date")
@@ -270,6 +299,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_memberships_created_at_id")
 
     op.drop_table("memberships")
+    with op.batch_alter_table("membership_campaigns", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_membership_campaigns_updated_at"))
+
+    op.drop_table("membership_campaigns")
     with op.batch_alter_table("fee_schedules", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_fee_schedules_updated_at"))
 
