@@ -9,7 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from models import FeeSchedule, LateJoinPolicy, Member, MembershipPlan, PeriodType
-from services.errors import Conflict, InvalidInput, NotFound
+from services.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from services.membership_fees import Quote, compute_quote
 from services.pagination import attribute_key, datetime_key
 from services.transactions import check_version, commit
@@ -191,7 +191,8 @@ def put_schedule(
     created = schedule is None
     if schedule is None:
         if if_match is not None:
-            raise InvalidInput({"year": [f"The plan has no {year} schedule to match."]})
+            # As for upserts by external id: an If-Match names a version that does not exist.
+            raise PreconditionFailed(f"The plan has no {year} schedule yet.")
         schedule = FeeSchedule(id=uuid.uuid4(), plan_id=plan_id, year=year)
         session.add(schedule)
     else:

@@ -187,3 +187,14 @@ def test_quote_names_what_is_missing(client, session, staff_headers):
     )
     assert bad_date.status_code == 422
     assert "start" in bad_date.get_json()["errors"]
+
+
+def test_if_match_on_a_year_without_schedule_is_a_failed_precondition(client, admin_headers):
+    plan = _plan(client, admin_headers)
+    url = f"{URL}/{plan['id']}/fee-schedules/2025"
+    response = client.put(url, json=SCHEDULE, headers={**admin_headers, "If-Match": '"v1"'})
+    assert response.status_code == 412
+    assert client.get(url, headers=admin_headers).status_code == 404
+    created = client.put(url, json=SCHEDULE, headers=admin_headers)
+    stale = client.put(url, json=SCHEDULE, headers={**admin_headers, "If-Match": '"v7"'})
+    assert (created.status_code, stale.status_code) == (201, 412)
