@@ -13,7 +13,19 @@ from api.journal_origin import install_origin_provider
 from api.json_provider import OrjsonProvider
 from api.openapi import BEARER_SCHEME, OAUTH2_SCHEME, TOKEN_URL, ContractPlugin
 from api.request_context import configure_logging, register_request_hooks
-from api.resources import auth, changes, contacts, domains, health, members, users, webhooks
+from api.resources import (
+    auth,
+    changes,
+    contacts,
+    domains,
+    health,
+    invoices,
+    members,
+    membership_plans,
+    memberships,
+    users,
+    webhooks,
+)
 from api.security_headers import register_security_headers
 from services.passwords import configure_password_hashing
 from services.roles import ALL_SCOPES, SCOPE_DESCRIPTIONS
@@ -113,7 +125,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     install_origin_provider()
     init_jobs(app, settings)
-    for module in (health, auth, users, members, domains, contacts, changes, webhooks):
+    for module in (
+        health,
+        auth,
+        users,
+        members,
+        domains,
+        contacts,
+        membership_plans,
+        memberships,
+        invoices,
+        changes,
+        webhooks,
+    ):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_blueprint)
     return app

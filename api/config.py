@@ -4,6 +4,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from flask import current_app
@@ -80,6 +81,12 @@ class Settings:
     webhooks_allow_private: bool = False
     webhook_retry_seconds: float = 30.0
     webhook_timeout_seconds: float = 5.0
+    # The cluster as it appears on its invoices, and the VAT rate (percent) they apply.
+    seller_name: str = "mrm"
+    seller_siren: str = ""
+    seller_vat_number: str = ""
+    seller_address: str = ""
+    vat_rate: str = "20"
 
     def __post_init__(self) -> None:
         """Checked here, so that settings built in code (not only from the environment) are too."""
@@ -87,6 +94,14 @@ class Settings:
             raise ConfigurationError("JWT_SECRET_KEY is missing (required outside development)")
         if len(self.jwt_secret_key.encode()) < 32:
             raise ConfigurationError("JWT_SECRET_KEY must be at least 32 bytes")
+        try:
+            rate = Decimal(self.vat_rate)
+        except InvalidOperation as exc:
+            raise ConfigurationError(
+                f"MRM_VAT_RATE must be a number, got {self.vat_rate!r}"
+            ) from exc
+        if not rate.is_finite() or not 0 <= rate <= 100:
+            raise ConfigurationError("MRM_VAT_RATE must be a percentage between 0 and 100")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
@@ -134,9 +149,24 @@ class Settings:
             "webhooks_allow_private": env.get("MRM_WEBHOOKS_ALLOW_PRIVATE", "0") == "1",
             "webhook_retry_seconds": float(_int(env, "MRM_WEBHOOK_RETRY_SECONDS", 30)),
             "webhook_timeout_seconds": float(_int(env, "MRM_WEBHOOK_TIMEOUT_SECONDS", 5)),
+            "seller_name": env.get("MRM_SELLER_NAME", "mrm"),
+            "seller_siren": env.get("MRM_SELLER_SIREN", ""),
+            "seller_vat_number": env.get("MRM_SELLER_VAT_NUMBER", ""),
+            "seller_address": env.get("MRM_SELLER_ADDRESS", ""),
+            "vat_rate": env.get("MRM_VAT_RATE", "20"),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def seller(self) -> dict[str, str]:
+        """The seller block of an invoice."""
+        return {
+            "name": self.seller_name,
+            "siren": self.seller_siren,
+            "vat_number": self.seller_vat_number,
+            "address": self.seller_address,
+        }
 
     @property
     def access_token_lifetime(self) -> timedelta:

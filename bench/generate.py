@@ -1,4 +1,4 @@
-"""Deterministic benchmark data: members, contacts and affiliations in Île-de-France.
+"""Deterministic benchmark data: members, contacts, affiliations and memberships in Île-de-France.
 
 ``python -m bench.generate --scale 1`` loads 5,000 members and 20,000 contacts (scale 20: twenty
 times that) into ``DATABASE_URL`` after migrating it, and creates the bench users. The same seed
@@ -20,11 +20,23 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from faker import Faker
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 from stdnum import luhn
 
-from models import AuthSession, LoginThrottle, User
+from bench.memberships import generate_memberships
+from models import (
+    AuthSession,
+    FeeSchedule,
+    Invoice,
+    InvoiceCounter,
+    LoginThrottle,
+    Membership,
+    MembershipCampaign,
+    MembershipPayment,
+    MembershipPlan,
+    User,
+)
 from models.contacts import Affiliation, AffiliationRole, Contact
 from models.members import HEADCOUNT_BANDS, Domain, Member, MemberCategory, member_domains
 from services.geography import departement_of
@@ -86,6 +98,8 @@ class GenerationReport:
     contacts: int = 0
     affiliations: int = 0
     member_domains: int = 0
+    memberships: int = 0
+    payments: int = 0
     seconds: float = 0.0
     rows_per_second: float = 0.0
     member_ids: list[uuid.UUID] = field(default_factory=list, repr=False)
@@ -267,12 +281,31 @@ def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[st
 def wipe_bench_data(session: Session) -> None:
     """Empty the tables the generator and the benchmark write (the domain vocabulary stays)."""
     tables = [
+        "invoices", "invoice_counters", "membership_payments", "memberships",
+        "membership_campaigns", "fee_schedules", "membership_plans",
         "affiliations", "contacts", "member_domains", "members", "auth_sessions",
         "login_throttle", "users",
     ]  # fmt: skip
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
     else:
+        session.execute(delete(Invoice).where(Invoice.credited_invoice_id.is_not(None)))
+        session.execute(delete(Invoice))
+        session.execute(delete(InvoiceCounter))
+        session.execute(delete(MembershipPayment))
+        # Renewals refer to the membership they renew: delete the latest periods first.
+        while session.execute(
+            delete(Membership).where(
+                ~Membership.id.in_(
+                    select(Membership.renewal_of_id).where(Membership.renewal_of_id.is_not(None))
+                )
+            )
+        ).rowcount:
+            pass
+        for model in (MembershipCampaign, FeeSchedule, MembershipPlan):
+            session.execute(delete(model))
+        # SQLite checks RESTRICT row by row: a parent may not go before its subsidiaries.
+        session.execute(update(Member).values(parent_id=None))
         for model in (Affiliation, Contact, member_domains, Member, AuthSession, LoginThrottle):
             session.execute(delete(model))
         session.execute(delete(User))
@@ -329,6 +362,10 @@ def generate(
             session.execute(insert(Affiliation), batch)
             report.affiliations += len(batch)
     report.timings["affiliations"] = time.perf_counter() - started
+
+    counts = generate_memberships(session, rng, member_ids, batch_size)
+    report.memberships, report.payments = counts.memberships, counts.payments
+    report.timings["memberships"] = time.perf_counter() - started
 
     session.flush()
     report.members = len(member_ids)
@@ -391,7 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     report = load(args.database_url, members=members, contacts=contacts, seed=args.seed)
     print(
         f"Loaded {report.members} members, {report.contacts} contacts, "
-        f"{report.affiliations} affiliations, {report.member_domains} member domains "
+        f"{report.affiliations} affiliations, {report.member_domains} member domains, "
+        f"{report.memberships} memberships, {report.payments} payments "
         f"in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s; "
         + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items())
         + ")"

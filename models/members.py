@@ -1,12 +1,17 @@
 """Members (the organisations of the cluster) and the vocabulary of their domains of activity."""
 
 import uuid
+from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from models.base import ArchivableMixin, Base, RecordMixin
+
+if TYPE_CHECKING:
+    from models.memberships import Membership
 
 # Byte-wise ordering on PostgreSQL, the same as SQLite's BINARY collation, so that sorting by
 # name (and the keyset cursors built on it) gives the same order on both databases.
@@ -102,6 +107,13 @@ class Member(ArchivableMixin, RecordMixin, Base):
     # Number of contacts with an active affiliation; loaded with ``with_expression`` by the
     # member services (None when a query did not ask for it).
     contacts_count: Mapped[int | None] = query_expression()
+
+    # Loaded by the member list only (services/member_memberships.py): the memberships, and
+    # the day their status and ``member_since`` are read at.
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="member", lazy="raise_on_sql", order_by="Membership.start_date"
+    )
+    membership_as_of: Mapped[date | None] = query_expression()
 
     __table_args__ = (
         Index("ix_members_sort_name_id", "sort_name", "id"),

@@ -9,7 +9,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from models import HEADCOUNT_BANDS, MemberCategory
+from models import HEADCOUNT_BANDS, MemberCategory, MembershipStatus
 from schemas.common import ArchiveFilters, AwareDateTime, ListQuery, page_of, sort_field
 from schemas.fields import (
     BoundedList,
@@ -26,6 +26,7 @@ from schemas.fields import (
 )
 from services.geography import DEPARTEMENTS, departement_of
 from services.identifiers import identifier_mismatches
+from services.member_memberships import member_since, membership_summary
 
 CATEGORIES = [category.value for category in MemberCategory]
 EXTERNAL_ID = ma.validate.Length(min=1, max=100)
@@ -35,6 +36,9 @@ FRENCH_POSTAL_CODE = "Not a French postal code: five digits starting with a dép
 def _not_in_the_future(year: int) -> None:
     if not 1800 <= year <= date.today().year:
         raise ma.ValidationError(f"Must be between 1800 and {date.today().year}.")
+
+
+MEMBERSHIP_STATUSES = [status.value for status in MembershipStatus]
 
 
 class CountryCode(TrimmedString):
@@ -206,6 +210,43 @@ class MemberQuery(ArchiveFilters, ListQuery):
     has_siren = QueryFlag()
     parent_id = ma.fields.UUID()
     external_id = Text(validate=EXTERNAL_ID)
+    membership_status = ma.fields.String(
+        validate=ma.validate.OneOf(MEMBERSHIP_STATUSES),
+        metadata={"description": "Members with a membership in this status on `as_of`."},
+    )
+    as_of = ma.fields.Date(
+        validate=ma.validate.Range(date(1900, 1, 1), date(2199, 12, 31)),
+        metadata={
+            "description": "The day `membership_status`, `membership` and `member_since` are "
+            "read at; rows carry the last two only when it is given (default today for the "
+            "filter)."
+        },
+    )
 
 
-MemberPage = page_of(MemberOut, "MemberPage")
+class MemberListOut(MemberOut):
+    """A member list row; with `as_of`, also its membership standing on that day."""
+
+    membership = ma.fields.Function(
+        lambda member: _when_read(member, membership_summary),
+        metadata={"type": ["object", "null"], "description": "The current membership."},
+    )
+    member_since = ma.fields.Function(
+        lambda member: _when_read(member, member_since),
+        metadata={
+            "type": ["string", "null"],
+            "format": "date",
+            "description": "Start of the current unbroken run of memberships.",
+        },
+    )
+
+
+def _when_read(member: Any, read: Any) -> Any:
+    """Left out of the row unless the list read memberships (``as_of`` given)."""
+    if member.membership_as_of is None:
+        return ma.missing
+    value = read(member)
+    return value.isoformat() if isinstance(value, date) else value
+
+
+MemberPage = page_of(MemberListOut, "MemberPage")

@@ -9,7 +9,7 @@ ancestor; a member with history is archived, and only a member with nothing atta
 import functools
 import uuid
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
@@ -25,6 +25,7 @@ from services.errors import Conflict, InvalidInput, NotFound
 from services.filters import filter_archived, filter_words
 from services.geography import departement_of
 from services.identifiers import external_id_from_path, identifier_mismatches
+from services.member_memberships import has_membership_status, membership_loader_options
 from services.pagination import attribute_key, datetime_key
 from services.text import fold, fold_all
 from services.transactions import (
@@ -171,8 +172,13 @@ def list_members(
     external_id: str | None = None,
     archived: bool | None = False,
     updated_since: datetime | None = None,
+    membership_status: str | None = None,
+    as_of: date | None = None,
 ) -> Select[tuple[Member]]:
     """Members matching every filter; ``archived=None`` lists archived and active ones.
+
+    With ``as_of``, each member comes with its memberships, read at that day;
+    ``membership_status`` keeps members with a membership in that status on that day.
 
     ``q`` matches each of its words, folded like ``search_text``, anywhere in the member's name,
     legal name, SIREN or city, so "societe generale" finds "Société Générale" on both databases.
@@ -193,6 +199,10 @@ def list_members(
         stmt = stmt.where(Member.external_id == external_id)
     if updated_since is not None:
         stmt = stmt.where(Member.updated_at >= updated_since)
+    if as_of is not None:
+        stmt = stmt.options(*membership_loader_options(as_of))
+    if membership_status is not None:
+        stmt = stmt.where(has_membership_status(membership_status, as_of or date.today()))
     return filter_words(stmt, Member.search_text, q)
 
 

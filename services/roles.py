@@ -34,7 +34,7 @@ WRITE_SCOPES = frozenset(
 )
 # The journal feed shows every change of every resource (users' included): not for viewers.
 FEED_SCOPES = frozenset({"changes:read"})
-ADMIN_SCOPES = frozenset({"users:admin", "vocabulary:write", "webhooks:admin"})
+ADMIN_SCOPES = frozenset({"users:admin", "vocabulary:write", "webhooks:admin", "memberships:admin"})
 ALL_SCOPES = READ_SCOPES | WRITE_SCOPES | FEED_SCOPES | ADMIN_SCOPES
 
 # What each scope lets a token do, as the API documentation shows it.
@@ -44,7 +44,8 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "contacts:read": "Read contacts and their affiliations (personal data).",
     "contacts:write": "Create, change, archive and erase contacts and affiliations.",
     "memberships:read": "Read membership plans and memberships.",
-    "memberships:write": "Manage membership plans, memberships and payments.",
+    "memberships:write": "Manage memberships, payments, invoices, renewals and campaigns.",
+    "memberships:admin": "Manage plans and fee schedules; override a membership's fee with a reason.",
     "events:read": "Read events and registrations.",
     "events:write": "Manage events and registrations.",
     "interactions:read": "Read interactions with members.",

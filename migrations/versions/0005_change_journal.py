@@ -1,7 +1,7 @@
 """The change journal, and webhook subscriptions with their deliveries and attempts.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-29 16:30:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import models.types
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
