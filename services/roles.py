@@ -45,7 +45,7 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "contacts:write": "Create, change, archive and erase contacts and affiliations.",
     "memberships:read": "Read membership plans and memberships.",
     "memberships:write": "Manage memberships, payments, invoices, renewals and campaigns.",
-    "memberships:admin": "Manage plans and fee schedules; override a membership's fee with a reason.",
+    "memberships:admin": "Manage plans and fee schedules; set a membership's fee by hand.",
     "events:read": "Read events and registrations.",
     "events:write": "Manage events and registrations.",
     "interactions:read": "Read interactions with members.",
