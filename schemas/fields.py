@@ -8,6 +8,7 @@ import phonenumbers
 from stdnum.eu import vat
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren, siret, tva
+from webargs.fields import DelimitedFieldMixin
 
 from services.emails import EmailNotValidError, normalize_email
 
@@ -135,6 +136,12 @@ class BoundedList(ma.fields.List):
         if isinstance(value, list | tuple) and len(value) > self.max_items:
             raise ma.ValidationError(f"Longer than maximum length {self.max_items}.")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class BoundedDelimitedList(DelimitedFieldMixin, BoundedList):
+    """A ``BoundedList`` sent as one comma-separated query value (``types=a,b``)."""
+
+    default_error_messages = {"invalid": "Not a valid comma-separated list."}
 
 
 class Phone(ma.fields.String):

@@ -11,7 +11,7 @@ class InvoiceOut(ma.Schema):
     """An issued invoice or credit note; `document` is what was issued, frozen."""
 
     id = ma.fields.UUID()
-    number = ma.fields.String(metadata={"example": "2025-00042"})
+    number = ma.fields.String(metadata={"examples": ["2025-00042"]})
     kind = ma.fields.String(metadata={"enum": [kind.value for kind in InvoiceKind]})
     year = ma.fields.Integer()
     issued_on = ma.fields.Date()

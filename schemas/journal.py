@@ -1,9 +1,9 @@
 """Journal entries as the change feed and as a record's history."""
 
 import marshmallow as ma
-from webargs.fields import DelimitedList
 
 from schemas.common import AwareDateTime, page_of
+from schemas.fields import BoundedDelimitedList, Text
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 EVENT_TYPE = ma.validate.Regexp(
@@ -45,8 +45,9 @@ class ChangesQuery(ma.Schema):
         validate=ma.validate.Range(min=0, max=2**63 - 1),
         metadata={"description": "The last `seq` already seen (0 to start)."},
     )
-    types = DelimitedList(
-        ma.fields.String(validate=EVENT_TYPE),
+    types = BoundedDelimitedList(
+        Text(validate=[EVENT_TYPE, ma.validate.Length(max=81)]),
+        max_items=20,
         load_default=(),
         metadata={"description": "Comma-separated event types; `member.*` for a resource's."},
     )
@@ -76,7 +77,7 @@ class HistoryQuery(ma.Schema):
         validate=ma.validate.Range(min=1, max=MAX_LIMIT),
         metadata={"description": f"Page size, at most {MAX_LIMIT}."},
     )
-    cursor = ma.fields.String(
+    cursor = Text(
         validate=ma.validate.Length(max=2000),
         metadata={"description": "Opaque cursor from the previous page's `next_cursor`."},
     )

@@ -10,7 +10,14 @@ from typing import Any
 import marshmallow as ma
 
 from models import HEADCOUNT_BANDS, MemberCategory, MembershipStatus
-from schemas.common import ArchiveFilters, AwareDateTime, ListQuery, page_of, sort_field
+from schemas.common import (
+    MAY_BE_ABSENT,
+    ArchiveFilters,
+    AwareDateTime,
+    ListQuery,
+    page_of,
+    sort_field,
+)
 from schemas.fields import (
     BoundedList,
     Email,
@@ -229,14 +236,19 @@ class MemberListOut(MemberOut):
 
     membership = ma.fields.Function(
         lambda member: _when_read(member, membership_summary),
-        metadata={"type": ["object", "null"], "description": "The current membership."},
+        metadata={
+            "type": ["object", "null"],
+            "description": "The current membership (only with `as_of`).",
+            MAY_BE_ABSENT: True,
+        },
     )
     member_since = ma.fields.Function(
         lambda member: _when_read(member, member_since),
         metadata={
             "type": ["string", "null"],
             "format": "date",
-            "description": "Start of the current unbroken run of memberships.",
+            "description": "Start of the current unbroken run of memberships (only with `as_of`).",
+            MAY_BE_ABSENT: True,
         },
     )
 

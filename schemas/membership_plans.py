@@ -7,7 +7,7 @@ import marshmallow as ma
 
 from models import HEADCOUNT_BANDS, LateJoinPolicy, MemberCategory, PeriodType, SizeBasis
 from schemas.common import AwareDateTime, ListQuery, page_of, sort_field
-from schemas.fields import Text, TrimmedString
+from schemas.fields import BoundedList, Flag, QueryFlag, Text, TrimmedString
 
 MAX_CENTS = 1_000_000_000  # ten million euros: far above any fee
 CODE = ma.validate.Regexp(
@@ -81,7 +81,7 @@ class PlanCreate(ma.Schema):
     benefits = TrimmedString(
         load_default=None, allow_none=True, validate=ma.validate.Length(max=10_000)
     )
-    is_active = ma.fields.Boolean(load_default=True)
+    is_active = Flag(load_default=True)
 
 
 class PlanPatch(ma.Schema):
@@ -98,14 +98,14 @@ class PlanPatch(ma.Schema):
         allow_none=True, strict=True, validate=ma.validate.Range(1, 12)
     )
     benefits = TrimmedString(allow_none=True, validate=ma.validate.Length(max=10_000))
-    is_active = ma.fields.Boolean()
+    is_active = Flag()
 
 
 class PlanQuery(ListQuery):
     """Filters of the plan list."""
 
     sort = sort_field("code", "created_at", "updated_at", default="code")
-    is_active = ma.fields.Boolean()
+    is_active = QueryFlag()
     code = Text(validate=ma.validate.Length(min=1, max=50))
 
 
@@ -120,8 +120,9 @@ class FeeRule(ma.Schema):
     basis = ma.fields.String(
         required=True, validate=ma.validate.OneOf([b.value for b in SizeBasis])
     )
-    headcount_bands = ma.fields.List(
+    headcount_bands = BoundedList(
         ma.fields.String(validate=ma.validate.OneOf(HEADCOUNT_BANDS)),
+        max_items=len(HEADCOUNT_BANDS),
         load_default=list,
         metadata={"description": "INSEE head-count band codes this rule covers (`headcount`)."},
     )
@@ -162,14 +163,10 @@ class ScheduleWrite(ma.Schema):
     """A plan's fees for one year; rules are tried in order, the first that fits applies."""
 
     currency = ma.fields.String(load_default="EUR", validate=CURRENCY)
-    rules = ma.fields.List(
-        ma.fields.Nested(FeeRule), required=True, validate=ma.validate.Length(min=1, max=200)
-    )
+    rules = BoundedList(ma.fields.Nested(FeeRule), required=True, min_items=1, max_items=200)
     floor_cents = Cents(load_default=None, allow_none=True)
     cap_cents = Cents(load_default=None, allow_none=True)
-    exemptions = ma.fields.List(
-        ma.fields.Nested(FeeExemption), load_default=list, validate=ma.validate.Length(max=50)
-    )
+    exemptions = BoundedList(ma.fields.Nested(FeeExemption), load_default=list, max_items=50)
 
     @ma.validates_schema
     def check_bounds(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -212,7 +209,7 @@ class QuoteQuery(ma.Schema):
         strict=False,
         metadata={"description": "Declared turnover, for turnover brackets."},
     )
-    exemption = ma.fields.String(validate=CODE)
+    exemption = ma.fields.String(validate=[CODE, ma.validate.Length(max=50)])
 
 
 class FeeQuote(ma.Schema):

@@ -146,7 +146,9 @@ class MemberMembershipQuery(ListQuery):
     status = ma.fields.String(
         validate=ma.validate.OneOf(STATUSES), metadata={"description": "Status on `as_of`."}
     )
-    plan = ma.fields.String(validate=CODE, metadata={"description": "Plan code."})
+    plan = ma.fields.String(
+        validate=[CODE, ma.validate.Length(max=50)], metadata={"description": "Plan code."}
+    )
     year = ma.fields.Integer(validate=ma.validate.Range(1900, 2199))
     ends_before = Day(metadata={"description": "Periods ending before this day (reminders)."})
     external_id = Text(validate=EXTERNAL_ID)

@@ -3,7 +3,7 @@
 import marshmallow as ma
 
 from schemas.common import AwareDateTime, ListQuery, page_of, sort_field
-from schemas.fields import TrimmedString
+from schemas.fields import BoundedList, Flag, Text, TrimmedString
 
 EVENT_PATTERN = ma.validate.Regexp(
     r"^(\*|[a-z_]{1,40}\.([a-z_]{1,40}|\*))$",
@@ -12,11 +12,7 @@ EVENT_PATTERN = ma.validate.Regexp(
 
 
 def _event_types(**kwargs: object) -> ma.fields.List:
-    return ma.fields.List(
-        ma.fields.String(validate=EVENT_PATTERN),
-        validate=ma.validate.Length(min=1, max=50),
-        **kwargs,
-    )
+    return BoundedList(Text(validate=EVENT_PATTERN), min_items=1, max_items=50, **kwargs)
 
 
 def _url(**kwargs: object) -> ma.fields.URL:
@@ -59,7 +55,7 @@ class SubscriptionCreate(ma.Schema):
     url = _url(required=True)
     event_types = _event_types(required=True)
     description = TrimmedString(load_default="", validate=ma.validate.Length(max=500))
-    is_active = ma.fields.Boolean(load_default=True)
+    is_active = Flag(load_default=True)
 
 
 class SubscriptionPatch(ma.Schema):
@@ -68,7 +64,7 @@ class SubscriptionPatch(ma.Schema):
     url = _url()
     event_types = _event_types()
     description = TrimmedString(validate=ma.validate.Length(max=500))
-    is_active = ma.fields.Boolean()
+    is_active = Flag()
 
 
 class SubscriptionQuery(ListQuery):
@@ -113,7 +109,7 @@ class DeliveryQuery(ma.Schema):
     """Paging and filter of a subscription's delivery log (newest first)."""
 
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
-    cursor = ma.fields.String(validate=ma.validate.Length(max=2000))
+    cursor = Text(validate=ma.validate.Length(max=2000))
     status = ma.fields.String(validate=ma.validate.OneOf(["pending", "succeeded", "failed"]))
 
 

@@ -21,7 +21,7 @@ from api.extensions import db
 from models import Base
 from services.migrations import upgrade_database
 from tests import databases
-from tests.factories import headers_for
+from tests.factories import bearer, headers_for, log_in, make_user
 
 BACKENDS = ["sqlite", "postgresql"]
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
@@ -151,6 +151,22 @@ def committing_app(app: Flask, backend: str) -> Iterator[Flask]:
         pytest.skip("concurrency is enforced and tested on PostgreSQL")
     with restored_afterwards(app):
         yield app
+
+
+@pytest.fixture
+def real_session(committing_app: Flask) -> Iterator[Session]:
+    """A session that commits for real, beside the concurrent requests of a test."""
+    session = db.state(committing_app).session_factory()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def real_staff_headers(committing_app: Flask, real_session: Session) -> dict[str, str]:
+    """A staff user's bearer header, committed for real so concurrent requests see the user."""
+    user = make_user(real_session, role="staff")
+    real_session.commit()
+    return bearer(log_in(committing_app.test_client(), user.email)["access_token"])
 
 
 @pytest.fixture

@@ -1,7 +1,5 @@
 """Concurrent writes to one contact, in real transactions on PostgreSQL."""
 
-import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -11,66 +9,43 @@ from sqlalchemy.exc import IntegrityError
 from api.extensions import db
 from models import Affiliation
 from services.transactions import violated_constraint
+from tests.concurrency import send_together
 from tests.contacts.factories import make_affiliation, make_contact, make_member
-from tests.factories import bearer, log_in, make_user
 
 pytestmark = pytest.mark.postgres_only
 
 
-@pytest.fixture
-def real_session(committing_app):
-    session = db.state(committing_app).session_factory()
-    yield session
-    session.close()
-
-
-@pytest.fixture
-def staff(committing_app, real_session):
-    user = make_user(real_session, role="staff")
-    real_session.commit()
-    return bearer(log_in(committing_app.test_client(), user.email)["access_token"])
-
-
-def _together(app, *requests: Callable) -> list:
-    """Send the requests from separate threads, released at the same moment."""
-    barrier = threading.Barrier(len(requests))
-
-    def run(request: Callable):
-        client = app.test_client()
-        barrier.wait(timeout=10)
-        return request(client)
-
-    with ThreadPoolExecutor(len(requests)) as pool:
-        return list(pool.map(run, requests))
-
-
-def test_same_etag_one_patch_wins(committing_app, real_session, staff):
+def test_same_etag_one_patch_wins(committing_app, real_session, real_staff_headers):
     contact = make_contact(real_session)
     real_session.commit()
     url = f"/api/v1/contacts/{contact.id}"
-    headers = {**staff, "If-Match": '"v1"'}
-    responses = _together(
+    headers = {**real_staff_headers, "If-Match": '"v1"'}
+    responses = send_together(
         committing_app,
         lambda client: client.patch(url, json={"notes": "first"}, headers=headers),
         lambda client: client.patch(url, json={"notes": "second"}, headers=headers),
     )
     assert sorted(r.status_code for r in responses) == [200, 412]
     winner = next(r for r in responses if r.status_code == 200)
-    current = committing_app.test_client().get(url, headers=staff)
+    current = committing_app.test_client().get(url, headers=real_staff_headers)
     assert current.get_json()["notes"] == winner.get_json()["notes"]
     assert current.headers["ETag"] == '"v2"'
 
 
-def test_two_new_primaries_at_once_leave_exactly_one(committing_app, real_session, staff):
+def test_two_new_primaries_at_once_leave_exactly_one(
+    committing_app, real_session, real_staff_headers
+):
     contact = make_contact(real_session)
     first, second = make_member(real_session), make_member(real_session)
     real_session.commit()
     url = f"/api/v1/contacts/{contact.id}/affiliations"
-    responses = _together(
+    responses = send_together(
         committing_app,
         *(
             lambda client, member=member: client.post(
-                url, json={"member_id": str(member.id), "is_primary": True}, headers=staff
+                url,
+                json={"member_id": str(member.id), "is_primary": True},
+                headers=real_staff_headers,
             )
             for member in (first, second)
         ),
@@ -86,12 +61,12 @@ def test_two_new_primaries_at_once_leave_exactly_one(committing_app, real_sessio
     assert primaries == 1
 
 
-def test_same_email_created_twice_at_once(committing_app, staff):
+def test_same_email_created_twice_at_once(committing_app, real_staff_headers):
     body = {"first_name": "A", "last_name": "B", "email": "race@example.org"}
-    responses = _together(
+    responses = send_together(
         committing_app,
-        lambda client: client.post("/api/v1/contacts", json=body, headers=staff),
-        lambda client: client.post("/api/v1/contacts", json=body, headers=staff),
+        lambda client: client.post("/api/v1/contacts", json=body, headers=real_staff_headers),
+        lambda client: client.post("/api/v1/contacts", json=body, headers=real_staff_headers),
     )
     assert sorted(r.status_code for r in responses) == [201, 409]
     conflict = next(r for r in responses if r.status_code == 409).get_json()
@@ -141,34 +116,42 @@ def test_factories_work_with_real_commits(committing_app, real_session):
 CONCURRENT_WRITERS = 20
 
 
-def test_concurrent_patches_without_if_match_all_apply(committing_app, real_session, staff):
+def test_concurrent_patches_without_if_match_all_apply(
+    committing_app, real_session, real_staff_headers
+):
     """Without If-Match the last write wins, for contacts as for members."""
     contact = make_contact(real_session)
     real_session.commit()
     url = f"/api/v1/contacts/{contact.id}"
     notes = [f"note {n}" for n in range(CONCURRENT_WRITERS)]
-    responses = _together(
+    responses = send_together(
         committing_app,
         *(
-            lambda client, note=note: client.patch(url, json={"notes": note}, headers=staff)
+            lambda client, note=note: client.patch(
+                url, json={"notes": note}, headers=real_staff_headers
+            )
             for note in notes
         ),
     )
     assert [r.status_code for r in responses] == [200] * CONCURRENT_WRITERS
-    current = committing_app.test_client().get(url, headers=staff)
+    current = committing_app.test_client().get(url, headers=real_staff_headers)
     assert current.headers["ETag"] == f'"v{CONCURRENT_WRITERS + 1}"'
     assert current.get_json()["notes"] in notes
 
 
-def test_concurrent_upserts_without_if_match_all_apply(committing_app, real_session, staff):
+def test_concurrent_upserts_without_if_match_all_apply(
+    committing_app, real_session, real_staff_headers
+):
     make_contact(real_session, external_id="crm-7")
     real_session.commit()
     url = "/api/v1/contacts/by-external-id/crm-7"
-    responses = _together(
+    responses = send_together(
         committing_app,
         *(
             lambda client, n=n: client.put(
-                url, json={"first_name": f"Jeanne {n}", "last_name": "Martin"}, headers=staff
+                url,
+                json={"first_name": f"Jeanne {n}", "last_name": "Martin"},
+                headers=real_staff_headers,
             )
             for n in range(CONCURRENT_WRITERS)
         ),
@@ -177,30 +160,36 @@ def test_concurrent_upserts_without_if_match_all_apply(committing_app, real_sess
 
 
 def test_concurrent_affiliation_patches_without_if_match_all_apply(
-    committing_app, real_session, staff
+    committing_app, real_session, real_staff_headers
 ):
     """Affiliation writes lock their contact's row first, so they never meet a stale version."""
     contact = make_contact(real_session)
     affiliation = make_affiliation(real_session, contact=contact, member=make_member(real_session))
     real_session.commit()
     url = f"/api/v1/contacts/{contact.id}/affiliations/{affiliation.id}"
-    responses = _together(
+    responses = send_together(
         committing_app,
         *(
-            lambda client, n=n: client.patch(url, json={"job_title": f"Poste {n}"}, headers=staff)
+            lambda client, n=n: client.patch(
+                url, json={"job_title": f"Poste {n}"}, headers=real_staff_headers
+            )
             for n in range(CONCURRENT_WRITERS)
         ),
     )
     assert [r.status_code for r in responses] == [200] * CONCURRENT_WRITERS
 
 
-def test_concurrent_first_upserts_of_one_external_id_create_it_once(committing_app, staff):
+def test_concurrent_first_upserts_of_one_external_id_create_it_once(
+    committing_app, real_staff_headers
+):
     url = "/api/v1/contacts/by-external-id/crm-new"
-    responses = _together(
+    responses = send_together(
         committing_app,
         *(
             lambda client, n=n: client.put(
-                url, json={"first_name": f"Jeanne {n}", "last_name": "Martin"}, headers=staff
+                url,
+                json={"first_name": f"Jeanne {n}", "last_name": "Martin"},
+                headers=real_staff_headers,
             )
             for n in range(CONCURRENT_WRITERS)
         ),

@@ -13,11 +13,32 @@ from api import gunicorn_config
 
 SPEC = json.loads((Path(__file__).resolve().parents[2] / "openapi" / "openapi.json").read_text())
 WIDEST_CHARACTER = "\U0001f600"  # 4 bytes in UTF-8, 12 once percent-encoded
-LONGEST_FORMATTED = {"date-time": "2026-11-29T16:45:00.123456+05:30", "uuid": "0" * 36}
+WIDEST_ASCII_CHARACTER = "*"  # 3 bytes once percent-encoded (%2A)
+LONGEST_FORMATTED = {
+    "date-time": "2026-11-29T16:45:00.123456+05:30",
+    "date": "2026-11-29",
+    "uuid": "0" * 36,
+}
+
+
+def _resolved(schema: dict) -> dict:
+    """The schema a ``$ref`` (a named enumeration) points to, merged with its siblings."""
+    if "$ref" not in schema:
+        return schema
+    name = schema["$ref"].rsplit("/", 1)[-1]
+    siblings = {key: value for key, value in schema.items() if key != "$ref"}
+    return {**_resolved(SPEC["components"]["schemas"][name]), **siblings}
 
 
 def _longest_value(schema: dict) -> str:
     """The longest value of a query parameter that the spec allows, as a client would send."""
+    schema = _resolved(schema)
+    if "anyOf" in schema:
+        return max((_longest_value(option) for option in schema["anyOf"]), key=len)
+    if schema.get("type") == "null":
+        return ""
+    if schema.get("type") == "array":  # one comma-separated value
+        return ",".join([_longest_value(schema["items"])] * schema["maxItems"])
     if "enum" in schema:
         return max((str(value) for value in schema["enum"]), key=len)
     if schema.get("type") == "boolean":
@@ -28,6 +49,15 @@ def _longest_value(schema: dict) -> str:
         return LONGEST_FORMATTED[schema["format"]]
     if "maxLength" not in schema:
         pytest.fail(f"a string query parameter without maxLength: {schema}")
+    pattern = schema.get("pattern", "")
+    if (
+        pattern
+        and pattern.isascii()
+        and "[^" not in pattern
+        and "." not in pattern.replace("\\.", "")
+    ):
+        # Only ASCII characters match: each takes at most 3 bytes once percent-encoded.
+        return WIDEST_ASCII_CHARACTER * schema["maxLength"]
     return WIDEST_CHARACTER * schema["maxLength"]
 
 

@@ -312,7 +312,7 @@ def test_user_write_paths_never_record_the_password(client, session, admin_heade
         "role": ["staff", "viewer"],
     }
     assert "argon2" not in str(updated.changes)
-    assert client.delete(url, headers=admin_headers).status_code == 204
+    assert client.post(f"{url}/deactivate", headers=admin_headers).status_code == 200
     deactivated = _one(session, updated.seq)
     assert (deactivated.event_type, deactivated.changes) == (
         "user.updated",
@@ -326,6 +326,9 @@ def test_user_write_paths_never_record_the_password(client, session, admin_heade
     )
     assert duplicate.status_code == 409
     assert entries_after(session, start) == []
+    assert client.delete(url, headers=admin_headers).status_code == 204
+    deleted = _one(session, start)
+    assert (deleted.event_type, deleted.changes) == ("user.deleted", None)
 
 
 def test_rolled_back_change_leaves_no_entry(session):

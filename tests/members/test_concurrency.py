@@ -1,8 +1,7 @@
 """Concurrent writes on PostgreSQL: the database, not luck, decides who wins."""
 
-import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -12,6 +11,7 @@ from werkzeug.test import TestResponse
 
 from api.extensions import db
 from models import Member
+from tests.concurrency import send_together
 from tests.factories import bearer, log_in, make_user
 from tests.members.factories import make_member
 
@@ -29,34 +29,10 @@ def _staff_headers(app: Flask) -> dict[str, str]:
     return bearer(log_in(app.test_client(), email)["access_token"])
 
 
-def _together(app: Flask, senders: Sequence[Callable[[FlaskClient], TestResponse]]) -> list:
-    """Run each ``send(client)`` in its own thread, all released at the same instant; return
-    the responses in the order of ``senders``."""
-    barrier = threading.Barrier(len(senders))
-    responses: list[TestResponse | None] = [None] * len(senders)
-    failures: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            client = app.test_client()
-            barrier.wait(timeout=10)
-            responses[index] = senders[index](client)
-        except BaseException as exc:  # reported below, in the test thread
-            failures.append(exc)
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(senders))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not failures, failures
-    return responses
-
-
 def _race(app: Flask, send: Callable[[FlaskClient], TestResponse], times: int = 2) -> Counter:
     """Run ``send(client)`` in ``times`` threads released at the same instant; count the
     statuses."""
-    return Counter(response.status_code for response in _together(app, [send] * times))
+    return Counter(response.status_code for response in send_together(app, *([send] * times)))
 
 
 @pytest.mark.postgres_only
@@ -99,9 +75,9 @@ def test_concurrent_patches_without_if_match_all_apply(committing_app):
         db.session.commit()
         url = f"{URL}/{member.id}"
     cities = [f"Ville {n}" for n in range(CONCURRENT_WRITERS)]
-    responses = _together(
+    responses = send_together(
         committing_app,
-        [
+        *[
             lambda client, city=city: client.patch(url, json={"city": city}, headers=headers)
             for city in cities
         ],
@@ -121,9 +97,9 @@ def test_concurrent_patches_with_the_current_etag_one_wins_the_others_get_412(co
         db.session.commit()
         url = f"{URL}/{member.id}"
     guarded = {**headers, "If-Match": '"v1"'}
-    responses = _together(
+    responses = send_together(
         committing_app,
-        [
+        *[
             lambda client, n=n: client.patch(url, json={"city": f"Ville {n}"}, headers=guarded)
             for n in range(CONCURRENT_WRITERS)
         ],
@@ -140,9 +116,9 @@ def test_concurrent_upserts_of_one_member_without_if_match_all_apply(committing_
         make_member(db.session, name="Imported", external_id="crm-42")
         db.session.commit()
     url = f"{URL}/by-external-id/crm-42"
-    responses = _together(
+    responses = send_together(
         committing_app,
-        [
+        *[
             lambda client, n=n: client.put(
                 url, json={"name": f"Imported {n}", "category": "sme"}, headers=headers
             )
@@ -173,9 +149,9 @@ def test_crossed_parent_changes_never_save_a_cycle(committing_app):
         with committing_app.app_context():
             db.session.execute(update(Member).values(parent_id=None))
             db.session.commit()
-        responses = _together(
+        responses = send_together(
             committing_app,
-            [
+            *[
                 lambda client: client.patch(
                     f"{URL}/{a}", json={"parent_id": str(b)}, headers=headers
                 ),
@@ -199,9 +175,9 @@ def test_concurrent_first_upserts_of_one_external_id_create_it_once(committing_a
     """The requests that lose the race to create the member update it instead (no 409)."""
     headers = _staff_headers(committing_app)
     url = f"{URL}/by-external-id/crm-new"
-    responses = _together(
+    responses = send_together(
         committing_app,
-        [
+        *[
             lambda client, n=n: client.put(
                 url, json={"name": f"New {n}", "category": "sme"}, headers=headers
             )

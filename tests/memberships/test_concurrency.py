@@ -1,8 +1,5 @@
 """Concurrent writes to memberships, in real transactions on PostgreSQL."""
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -12,41 +9,16 @@ from sqlalchemy.exc import IntegrityError
 from api.extensions import db
 from models import Membership, MembershipPayment
 from services.transactions import violated_constraint
-from tests.factories import bearer, log_in, make_user
+from tests.concurrency import send_together
 from tests.memberships.factories import make_member, make_membership, make_plan, make_schedule
 
 pytestmark = pytest.mark.postgres_only
 URL = "/api/v1/memberships"
 
 
-@pytest.fixture
-def real_session(committing_app):
-    session = db.state(committing_app).session_factory()
-    yield session
-    session.close()
-
-
-@pytest.fixture
-def staff(committing_app, real_session):
-    user = make_user(real_session, role="staff")
-    real_session.commit()
-    return bearer(log_in(committing_app.test_client(), user.email)["access_token"])
-
-
-def _together(app, *requests: Callable) -> list:
-    """Send the requests from separate threads, released at the same moment."""
-    barrier = threading.Barrier(len(requests))
-
-    def run(request: Callable):
-        client = app.test_client()
-        barrier.wait(timeout=10)
-        return request(client)
-
-    with ThreadPoolExecutor(len(requests)) as pool:
-        return list(pool.map(run, requests))
-
-
-def test_two_payments_that_together_exceed_the_balance(committing_app, real_session, staff):
+def test_two_payments_that_together_exceed_the_balance(
+    committing_app, real_session, real_staff_headers
+):
     membership = make_membership(
         real_session, member=make_member(real_session), plan=make_plan(real_session),
         start=date(2025, 1, 1), fee_cents=100_000,
@@ -54,10 +26,10 @@ def test_two_payments_that_together_exceed_the_balance(committing_app, real_sess
     real_session.commit()
     url = f"{URL}/{membership.id}/payments"
     body = {"amount_cents": 60_000, "paid_on": "2025-02-01", "method": "transfer"}
-    responses = _together(
+    responses = send_together(
         committing_app,
-        lambda client: client.post(url, json=body, headers=staff),
-        lambda client: client.post(url, json=body, headers=staff),
+        lambda client: client.post(url, json=body, headers=real_staff_headers),
+        lambda client: client.post(url, json=body, headers=real_staff_headers),
     )
     assert sorted(r.status_code for r in responses) == [201, 409]
     total = real_session.scalar(
@@ -68,18 +40,18 @@ def test_two_payments_that_together_exceed_the_balance(committing_app, real_sess
     assert total == 60_000
 
 
-def test_two_overlapping_memberships_at_once(committing_app, real_session, staff):
+def test_two_overlapping_memberships_at_once(committing_app, real_session, real_staff_headers):
     plan = make_plan(real_session, code="full")
     make_schedule(real_session, plan=plan, year=2025)
     member = make_member(real_session)
     real_session.commit()
-    responses = _together(
+    responses = send_together(
         committing_app,
         *(
             lambda client, start=start: client.post(
                 URL,
                 json={"member_id": str(member.id), "plan": "full", "start_date": start},
-                headers=staff,
+                headers=real_staff_headers,
             )
             for start in ("2025-01-01", "2025-06-01")
         ),
@@ -107,7 +79,7 @@ def test_database_refuses_overlaps_from_writers_that_skip_the_check(committing_a
     assert violated_constraint(error.value) == "ex_memberships_member_period"
 
 
-def test_twenty_concurrent_renewals_create_one(committing_app, real_session, staff):
+def test_twenty_concurrent_renewals_create_one(committing_app, real_session, real_staff_headers):
     plan = make_plan(real_session)
     make_schedule(real_session, plan=plan, year=2026)
     membership = make_membership(
@@ -115,8 +87,9 @@ def test_twenty_concurrent_renewals_create_one(committing_app, real_session, sta
     )
     real_session.commit()
     url = f"{URL}/{membership.id}/renew"
-    responses = _together(
-        committing_app, *(lambda client: client.post(url, headers=staff) for _ in range(20))
+    responses = send_together(
+        committing_app,
+        *(lambda client: client.post(url, headers=real_staff_headers) for _ in range(20)),
     )
     assert sorted(r.status_code for r in responses) == [200] * 19 + [201]
     assert len({r.get_json()["id"] for r in responses}) == 1
@@ -129,7 +102,7 @@ def test_twenty_concurrent_renewals_create_one(committing_app, real_session, sta
 
 
 def test_fifty_concurrent_invoices_get_fifty_consecutive_numbers(
-    committing_app, real_session, staff
+    committing_app, real_session, real_staff_headers
 ):
     plan = make_plan(real_session)
     memberships = [
@@ -139,10 +112,10 @@ def test_fifty_concurrent_invoices_get_fifty_consecutive_numbers(
         for _ in range(50)
     ]
     real_session.commit()
-    responses = _together(
+    responses = send_together(
         committing_app,
         *(
-            lambda client, m=m: client.post(f"{URL}/{m.id}/invoices", headers=staff)
+            lambda client, m=m: client.post(f"{URL}/{m.id}/invoices", headers=real_staff_headers)
             for m in memberships
         ),
     )
