@@ -10,7 +10,7 @@ from api.docs import docs_blueprint
 from api.errors import register_error_handlers
 from api.extensions import api, cors, db
 from api.request_context import configure_logging, register_request_hooks
-from api.resources import auth, contacts, domains, health, members, users
+from api.resources import auth, contacts, domains, health, interactions, members, users
 from services.passwords import configure_password_hashing
 from services.roles import ALL_SCOPES
 
@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_request_hooks(app)
     api.init_app(app)
     register_error_handlers(app)
-    for module in (health, auth, users, members, domains, contacts):
+    for module in (health, auth, users, members, domains, contacts, interactions):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_blueprint)
     return app

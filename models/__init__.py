@@ -7,6 +7,16 @@ tests rely on.
 from models.auth import AuthSession, LoginThrottle
 from models.base import Base
 from models.contacts import Affiliation, AffiliationRole, Contact, PhoneKind
+from models.interactions import (
+    Interaction,
+    InteractionChannel,
+    InteractionContact,
+    InteractionKind,
+    InteractionMember,
+    InteractionParticipant,
+    InteractionType,
+    LinkRole,
+)
 from models.members import (
     HEADCOUNT_BANDS,
     Domain,
@@ -24,6 +34,14 @@ __all__ = [
     "Base",
     "Contact",
     "Domain",
+    "Interaction",
+    "InteractionChannel",
+    "InteractionContact",
+    "InteractionKind",
+    "InteractionMember",
+    "InteractionParticipant",
+    "InteractionType",
+    "LinkRole",
     "LoginThrottle",
     "Member",
     "MemberCategory",
