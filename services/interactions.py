@@ -197,8 +197,12 @@ def _check_links(session: Session, fields: Mapping[str, Any]) -> None:
         raise InvalidInput(errors)
 
 
-def _duplicate(session: Session, external_id: str | None) -> Conflict:
-    existing = session.scalar(select(Interaction.id).where(Interaction.external_id == external_id))
+def _duplicate(session: Session, actor: User, external_id: str | None) -> Conflict:
+    """The 409 of a taken external_id; it points at the holder only if ``actor`` may see it,
+    so that a confidential interaction is not revealed through its external_id."""
+    existing = session.scalar(
+        select(Interaction.id).where(Interaction.external_id == external_id, visible_to(actor))
+    )
     ref = {"id": str(existing), "href": interaction_href(existing)} if existing else None
     return Conflict(
         "An interaction already has this external_id.", field="external_id", existing=ref
@@ -231,8 +235,10 @@ def _apply(interaction: Interaction, fields: Mapping[str, Any]) -> None:
     interaction.search_text = fold_all(interaction.subject, interaction.notes)
 
 
-def _save(session: Session, interaction: Interaction, external_id: str | None) -> None:
-    commit(session, {"uq_interactions_external_id": lambda: _duplicate(session, external_id)})
+def _save(session: Session, actor: User, external_id: str | None) -> None:
+    commit(
+        session, {"uq_interactions_external_id": lambda: _duplicate(session, actor, external_id)}
+    )
 
 
 def create_interaction(session: Session, *, actor: User, **fields: Any) -> Interaction:
@@ -245,7 +251,7 @@ def create_interaction(session: Session, *, actor: User, **fields: Any) -> Inter
     interaction = Interaction(members=[], contacts=[], participants=[], follow_up_done=False)
     _apply(interaction, values)
     session.add(interaction)
-    _save(session, interaction, values.get("external_id"))
+    _save(session, actor, values.get("external_id"))
     return interaction
 
 
@@ -276,7 +282,7 @@ def update_interaction(
         _apply(interaction, values)
     if session.is_modified(interaction, include_collections=True):
         interaction.updated_at = utcnow()  # moves the version (ETag) when only links change
-    _save(session, interaction, interaction.external_id)
+    _save(session, actor, interaction.external_id)
     return get_interaction(session, actor=actor, interaction_id=interaction.id)
 
 
