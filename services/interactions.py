@@ -1,7 +1,7 @@
 """Interactions: the touchpoints and services cluster staff record with members and contacts.
 
-Rules held here: an interaction has exactly one owner, an active user (the acting user unless
-another is named), and links at least one member or contact; ``external_id`` is unique (the
+Rules held here: an interaction has exactly one owner, an active staff user (the acting user
+unless another is named), and links at least one member or contact; ``external_id`` is unique (the
 constraint decides under concurrency). A confidential interaction exists only for its owner,
 the staff users taking part and admins: for anyone else every function here answers
 ``NotFound`` or leaves it out, counts included.
@@ -162,7 +162,8 @@ def get_interaction(session: Session, *, actor: User, interaction_id: uuid.UUID)
 
 
 def _check_users(session: Session, fields: Mapping[str, Any]) -> None:
-    """Owner, participants and assignee must be active users."""
+    """Owner, participants and assignee must be active staff users (or admins): viewers only
+    read."""
     wanted: dict[str, list[uuid.UUID]] = {}
     for name in ("owner_id", "follow_up_assignee_id"):
         if fields.get(name) is not None:
@@ -172,9 +173,17 @@ def _check_users(session: Session, fields: Mapping[str, Any]) -> None:
     ids = {user_id for values in wanted.values() for user_id in values}
     if not ids:
         return
-    active = set(session.scalars(select(User.id).where(User.id.in_(ids), User.is_active)))
+    staff = set(
+        session.scalars(
+            select(User.id).where(
+                User.id.in_(ids), User.is_active, User.role.in_((Role.STAFF, Role.ADMIN))
+            )
+        )
+    )
     errors = {
-        name: [f"No active user with id {user_id}." for user_id in values if user_id not in active]
+        name: [
+            f"No active staff user with id {user_id}." for user_id in values if user_id not in staff
+        ]
         for name, values in wanted.items()
     }
     errors = {name: messages for name, messages in errors.items() if messages}

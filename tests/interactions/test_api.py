@@ -143,6 +143,7 @@ def test_create_refuses_unknown_records_and_users(client, session):
     _user, headers = user_with_headers(client, session)
     member = make_member(session)
     inactive = make_user(session, is_active=False)
+    viewer = make_user(session, role="viewer")
     session.commit()
     missing = "00000000-0000-0000-0000-000000000001"
     cases = [
@@ -151,6 +152,7 @@ def test_create_refuses_unknown_records_and_users(client, session):
         ({"owner_id": missing}, "owner_id"),
         ({"owner_id": str(inactive.id)}, "owner_id"),
         ({"participant_ids": [missing]}, "participant_ids"),
+        ({"participant_ids": [str(viewer.id)]}, "participant_ids"),
         ({"follow_up_assignee_id": missing}, "follow_up_assignee_id"),
     ]
     for change, field in cases:
@@ -211,3 +213,23 @@ def test_unknown_interaction_is_404(client, session, staff_headers):
     assert client.get(url, headers=staff_headers).status_code == 404
     assert client.patch(url, json={"subject": "x"}, headers=staff_headers).status_code == 404
     assert client.delete(url, headers=staff_headers).status_code == 404
+
+
+def test_a_member_with_interactions_is_archived_not_deleted(client, session, admin_headers):
+    owner = make_user(session)
+    member = make_member(session)
+    make_interaction(session, owner=owner, members=(member,))
+    session.commit()
+    response = client.delete(f"/api/v1/members/{member.id}", headers=admin_headers)
+    assert response.status_code == 409
+
+
+def test_erasing_a_contact_removes_it_from_interactions(client, session, admin_headers):
+    owner = make_user(session)
+    member, contact = make_member(session), make_contact(session)
+    interaction = make_interaction(session, owner=owner, members=(member,), contacts=(contact,))
+    session.commit()
+    assert client.delete(f"/api/v1/contacts/{contact.id}", headers=admin_headers).status_code == 204
+    response = client.get(f"{URL}/{interaction.id}", headers=admin_headers)
+    assert response.status_code == 200
+    assert response.get_json()["contacts"] == []
