@@ -56,13 +56,19 @@ def interaction_href(interaction_id: uuid.UUID) -> str:
 def visible_to(actor: User) -> ColumnElement[bool]:
     """Interactions ``actor`` may know of: every one for an admin; otherwise those not
     confidential, those they own and those they take part in."""
-    if actor.role == Role.ADMIN:
+    return visibility(admin=actor.role == Role.ADMIN, user_id=actor.id)
+
+
+def visibility(*, admin: bool, user_id: Any) -> ColumnElement[bool]:
+    """``visible_to`` for a user given by id, a value or a bound parameter (statements built
+    once per process take the user as a parameter)."""
+    if admin:
         return true()
     takes_part = exists().where(
         InteractionParticipant.interaction_id == Interaction.id,
-        InteractionParticipant.user_id == actor.id,
+        InteractionParticipant.user_id == user_id,
     )
-    return or_(Interaction.confidential.is_(False), Interaction.owner_id == actor.id, takes_part)
+    return or_(Interaction.confidential.is_(False), Interaction.owner_id == user_id, takes_part)
 
 
 def _takes_part(user_id: uuid.UUID) -> ColumnElement[bool]:

@@ -8,6 +8,7 @@ Memberships and registrations join the stream as further SELECTs in ``_sources``
 
 import base64
 import binascii
+import functools
 import json
 import uuid
 from collections.abc import Callable, Collection
@@ -15,15 +16,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, String, Uuid, cast, literal, select, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    cast,
+    literal,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from models import Contact, Interaction, InteractionContact, InteractionMember, Member, User
 from models.types import UTCDateTime
 from services import strict_json
 from services.errors import InvalidInput, NotFound
-from services.interactions import visible_to
+from services.interactions import visibility
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from services.roles import Role
 
 INTERACTION = "interaction"
 RECORD_CREATED = "record.created"
@@ -50,11 +64,12 @@ def _row(at: Any, kind: str, record_id: Any, summary: Any, resource: str) -> Sel
     )
 
 
-Source = Callable[[User, uuid.UUID], Select[Any]]
+# (visibility of interactions, the record's id parameter) -> the SELECT of one kind.
+Source = Callable[[ColumnElement[bool], Any], Select[Any]]
 
 
 def _member_sources() -> dict[str, Source]:
-    def interactions(actor: User, member_id: uuid.UUID) -> Select[Any]:
+    def interactions(visible: ColumnElement[bool], member_id: Any) -> Select[Any]:
         return (
             _row(
                 Interaction.occurred_at,
@@ -64,10 +79,10 @@ def _member_sources() -> dict[str, Source]:
                 "interactions",
             )
             .join(InteractionMember, InteractionMember.interaction_id == Interaction.id)
-            .where(InteractionMember.member_id == member_id, visible_to(actor))
+            .where(InteractionMember.member_id == member_id, visible)
         )
 
-    def created(_actor: User, member_id: uuid.UUID) -> Select[Any]:
+    def created(_visible: ColumnElement[bool], member_id: Any) -> Select[Any]:
         return _row(
             Member.created_at,
             RECORD_CREATED,
@@ -76,7 +91,7 @@ def _member_sources() -> dict[str, Source]:
             "members",
         ).where(Member.id == member_id)
 
-    def archived(_actor: User, member_id: uuid.UUID) -> Select[Any]:
+    def archived(_visible: ColumnElement[bool], member_id: Any) -> Select[Any]:
         return _row(
             Member.archived_at, RECORD_ARCHIVED, Member.id, literal("Member archived"), "members"
         ).where(Member.id == member_id, Member.archived_at.is_not(None))
@@ -85,7 +100,7 @@ def _member_sources() -> dict[str, Source]:
 
 
 def _contact_sources() -> dict[str, Source]:
-    def interactions(actor: User, contact_id: uuid.UUID) -> Select[Any]:
+    def interactions(visible: ColumnElement[bool], contact_id: Any) -> Select[Any]:
         return (
             _row(
                 Interaction.occurred_at,
@@ -95,10 +110,10 @@ def _contact_sources() -> dict[str, Source]:
                 "interactions",
             )
             .join(InteractionContact, InteractionContact.interaction_id == Interaction.id)
-            .where(InteractionContact.contact_id == contact_id, visible_to(actor))
+            .where(InteractionContact.contact_id == contact_id, visible)
         )
 
-    def created(_actor: User, contact_id: uuid.UUID) -> Select[Any]:
+    def created(_visible: ColumnElement[bool], contact_id: Any) -> Select[Any]:
         return _row(
             Contact.created_at,
             RECORD_CREATED,
@@ -107,7 +122,7 @@ def _contact_sources() -> dict[str, Source]:
             "contacts",
         ).where(Contact.id == contact_id)
 
-    def archived(_actor: User, contact_id: uuid.UUID) -> Select[Any]:
+    def archived(_visible: ColumnElement[bool], contact_id: Any) -> Select[Any]:
         return _row(
             Contact.archived_at,
             RECORD_ARCHIVED,
@@ -145,9 +160,36 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str, uuid.UUID]:
         ) from exc
 
 
+@functools.cache
+def _statement(
+    record: str, kinds: tuple[str, ...], *, admin: bool, since: bool, until: bool, after: bool
+) -> Select[Any]:
+    """The page statement for one shape of request, built once per process: the record,
+    the user, the dates, the cursor and the limit are bound parameters."""
+    sources = _SOURCES[record]
+    visible = visibility(admin=admin, user_id=bindparam("actor_id", type_=Uuid()))
+    record_id = bindparam("record_id", type_=Uuid())
+    selects = [sources[kind](visible, record_id) for kind in kinds]
+    union = (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("timeline")
+    stmt = select(union)
+    if since:
+        stmt = stmt.where(union.c.at >= bindparam("since", type_=UTCDateTime()))
+    if until:
+        stmt = stmt.where(union.c.at < bindparam("until", type_=UTCDateTime()))
+    if after:
+        last = tuple_(
+            bindparam("after_at", type_=UTCDateTime()),
+            bindparam("after_kind", type_=String(30)),
+            bindparam("after_id", type_=Uuid()),
+        )
+        stmt = stmt.where(tuple_(union.c.at, union.c.kind, union.c.id) < last)
+    stmt = stmt.order_by(union.c.at.desc(), union.c.kind.desc(), union.c.id.desc())
+    return stmt.limit(bindparam("limit", type_=Integer()))
+
+
 def _page(
     session: Session,
-    sources: dict[str, Source],
+    record: str,
     *,
     actor: User,
     record_id: uuid.UUID,
@@ -157,23 +199,27 @@ def _page(
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> Page:
-    wanted = [kind for kind in TIMELINE_KINDS if not kinds or kind in kinds]
-    selects = [sources[kind](actor, record_id) for kind in wanted]
-    union = (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("timeline")
-    stmt = select(union)
-    if since is not None:
-        stmt = stmt.where(union.c.at >= since)
-    if until is not None:
-        stmt = stmt.where(union.c.at < until)
-    if cursor:
-        at, kind, last_id = _decode_cursor(cursor)
-        after = tuple_(
-            literal(at, UTCDateTime()), literal(kind, String(30)), literal(last_id, Uuid())
-        )
-        stmt = stmt.where(tuple_(union.c.at, union.c.kind, union.c.id) < after)
+    wanted = tuple(kind for kind in TIMELINE_KINDS if not kinds or kind in kinds)
     limit = max(1, min(limit, MAX_LIMIT))
-    stmt = stmt.order_by(union.c.at.desc(), union.c.kind.desc(), union.c.id.desc())
-    rows = session.execute(stmt.limit(limit + 1)).all()
+    params: dict[str, Any] = {
+        "record_id": record_id,
+        "actor_id": actor.id,
+        "since": since,
+        "until": until,
+        "limit": limit + 1,
+    }
+    if cursor:
+        params["after_at"], params["after_kind"], params["after_id"] = _decode_cursor(cursor)
+    stmt = _statement(
+        record,
+        wanted,
+        admin=actor.role == Role.ADMIN,
+        since=since is not None,
+        until=until is not None,
+        after=bool(cursor),
+    )
+    # Parameters the statement's shape left out (no cursor, no dates) are ignored.
+    rows = session.execute(stmt, params).all()
     items = [
         TimelineItem(
             kind=row.kind,
@@ -191,17 +237,16 @@ def _page(
 def member_timeline(session: Session, *, actor: User, member_id: uuid.UUID, **page: Any) -> Page:
     """What happened with a member, newest first: the interactions ``actor`` may see, and
     the member record's creation and archiving."""
-    if session.get(Member, member_id) is None:
+    if session.scalar(select(Member.id).where(Member.id == member_id)) is None:
         raise NotFound("member", member_id)
-    return _page(session, _MEMBER_SOURCES, actor=actor, record_id=member_id, **page)
+    return _page(session, "member", actor=actor, record_id=member_id, **page)
 
 
 def contact_timeline(session: Session, *, actor: User, contact_id: uuid.UUID, **page: Any) -> Page:
     """What happened with a contact, newest first (as for members)."""
-    if session.get(Contact, contact_id) is None:
+    if session.scalar(select(Contact.id).where(Contact.id == contact_id)) is None:
         raise NotFound("contact", contact_id)
-    return _page(session, _CONTACT_SOURCES, actor=actor, record_id=contact_id, **page)
+    return _page(session, "contact", actor=actor, record_id=contact_id, **page)
 
 
-_MEMBER_SOURCES = _member_sources()
-_CONTACT_SOURCES = _contact_sources()
+_SOURCES = {"member": _member_sources(), "contact": _contact_sources()}
