@@ -89,6 +89,15 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("invoices.InvoiceCrediting", "post"): "creditInvoice",
     ("invoices.MembershipInvoices", "get"): "listMembershipInvoices",
     ("invoices.MembershipInvoices", "post"): "issueMembershipInvoice",
+    ("interactions.Interactions", "get"): "listInteractions",
+    ("interactions.Interactions", "post"): "createInteraction",
+    ("interactions.InteractionById", "get"): "getInteraction",
+    ("interactions.InteractionById", "patch"): "updateInteraction",
+    ("interactions.InteractionById", "delete"): "deleteInteraction",
+    ("interactions.InteractionArchiving", "post"): "archiveInteraction",
+    ("interactions.InteractionRestoring", "post"): "restoreInteraction",
+    ("interactions.MemberTimeline", "get"): "getMemberTimeline",
+    ("interactions.ContactTimeline", "get"): "getContactTimeline",
 }
 
 

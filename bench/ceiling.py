@@ -385,3 +385,143 @@ def list_contacts() -> Response:
         last = rows[limit - 1]
         next_cursor = _cursor_of("last_name", last["sort_name"], last["id"])
     return json_response({"data": data, "next_cursor": next_cursor})
+
+
+INTERACTION_COLUMNS = """interactions.kind, interactions.type, interactions.channel,
+interactions.subject, interactions.notes, interactions.outcome, interactions.minutes_spent,
+interactions.occurred_at, interactions.owner_id, interactions.confidential,
+interactions.external_id, interactions.source, interactions.follow_up_due,
+interactions.follow_up_assignee_id, interactions.follow_up_done, interactions.follow_up_done_at,
+interactions.search_text, interactions.archived_at, interactions.archive_reason,
+interactions.restored_at, interactions.restore_reason, interactions.id, interactions.created_at,
+interactions.updated_at, interactions.version"""
+
+# services/interactions.py for an admin (who sees confidential ones too): newest first.
+SQL_INTERACTIONS_PAGE = (
+    f"SELECT {INTERACTION_COLUMNS} FROM interactions WHERE interactions.archived_at IS NULL "
+    "{filters} ORDER BY interactions.occurred_at DESC, interactions.id DESC "
+    "LIMIT %(limit)s::INTEGER"
+)
+# The three selectinloads of a page.
+SQL_INTERACTION_LINKS = {
+    "members": "SELECT interaction_id, member_id, role FROM interaction_members "
+    "WHERE interaction_id IN ({ids})",
+    "contacts": "SELECT interaction_id, contact_id, role FROM interaction_contacts "
+    "WHERE interaction_id IN ({ids})",
+    "participants": "SELECT interaction_id, user_id FROM interaction_participants "
+    "WHERE interaction_id IN ({ids})",
+}
+INTERACTION_FIELDS = (
+    "id", "kind", "type", "channel", "subject", "notes", "outcome", "minutes_spent",
+    "occurred_at",
+)  # fmt: skip
+INTERACTION_TAIL = (
+    "confidential", "external_id", "source", "follow_up_due", "follow_up_assignee_id",
+    "follow_up_done", "follow_up_done_at",
+)  # fmt: skip
+
+
+@app.get("/api/v1/interactions")
+def list_interactions() -> Response:
+    if refused := require("interactions:read"):
+        return refused
+    limit = min(int(request.args.get("limit", 50)), 200)
+    params: dict[str, Any] = {"limit": limit + 1}
+    filters = []
+    for index, term in enumerate(fold(request.args.get("q", "")).split()):
+        filters.append(f"AND interactions.search_text LIKE %(term_{index})s::VARCHAR ESCAPE '\\'")
+        params[f"term_{index}"] = _like(term)
+    sql = SQL_INTERACTIONS_PAGE.replace("{filters}", " ".join(filters))
+    with pool().connection() as connection, connection.cursor() as cursor:
+        rows = cursor.execute(sql, params).fetchall()
+        ids = [row["id"] for row in rows]
+        links = {
+            name: _in_list(cursor, query, ids) if ids else []
+            for name, query in SQL_INTERACTION_LINKS.items()
+        }
+    members: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
+    contacts: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
+    participants: dict[uuid.UUID, list[str]] = {i: [] for i in ids}
+    for link in links["members"]:
+        members[link["interaction_id"]].append(
+            {"member_id": link["member_id"], "role": link["role"]}
+        )
+    for link in links["contacts"]:
+        contacts[link["interaction_id"]].append(
+            {"contact_id": link["contact_id"], "role": link["role"]}
+        )
+    for link in links["participants"]:
+        participants[link["interaction_id"]].append(str(link["user_id"]))
+    data = []
+    for row in rows[:limit]:
+        out = {name: row[name] for name in INTERACTION_FIELDS}
+        out["members"] = members[row["id"]]
+        out["contacts"] = contacts[row["id"]]
+        out["owner_id"] = row["owner_id"]
+        out["participant_ids"] = sorted(participants[row["id"]])
+        out.update({name: row[name] for name in INTERACTION_TAIL})
+        out["is_archived"] = row["archived_at"] is not None
+        for name in ("archived_at", "archive_reason", "restored_at", "restore_reason"):
+            out[name] = row[name]
+        out["created_at"] = row["created_at"]
+        out["updated_at"] = row["updated_at"]
+        data.append(out)
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _cursor_of("-occurred_at", last["occurred_at"].isoformat(), last["id"])
+    return json_response({"data": data, "next_cursor": next_cursor})
+
+
+# services/timeline.py for a member: one UNION ALL, keyset on (time, kind, id), newest first.
+SQL_MEMBER_TIMELINE = """SELECT timeline.at, timeline.kind, timeline.id, timeline.summary,
+timeline.resource FROM (
+SELECT interactions.occurred_at AS at, CAST('interaction' AS VARCHAR(30)) AS kind,
+interactions.id AS id, CAST(interactions.subject AS VARCHAR(200)) AS summary,
+CAST('interactions' AS VARCHAR(30)) AS resource
+FROM interactions JOIN interaction_members
+ON interaction_members.interaction_id = interactions.id
+WHERE interaction_members.member_id = %(id)s::UUID
+UNION ALL
+SELECT members.created_at, CAST('record.created' AS VARCHAR(30)), members.id,
+CAST('Member record created' AS VARCHAR(200)), CAST('members' AS VARCHAR(30))
+FROM members WHERE members.id = %(id)s::UUID
+UNION ALL
+SELECT members.archived_at, CAST('record.archived' AS VARCHAR(30)), members.id,
+CAST('Member archived' AS VARCHAR(200)), CAST('members' AS VARCHAR(30))
+FROM members WHERE members.id = %(id)s::UUID AND members.archived_at IS NOT NULL
+) AS timeline ORDER BY timeline.at DESC, timeline.kind DESC, timeline.id DESC
+LIMIT %(limit)s::INTEGER"""
+
+
+@app.get("/api/v1/members/<uuid:member_id>/timeline")
+def member_timeline(member_id: uuid.UUID) -> Response:
+    if refused := require("interactions:read"):
+        return refused
+    limit = min(int(request.args.get("limit", 50)), 200)
+    with pool().connection() as connection, connection.cursor() as cursor:
+        # As mrm: the member must exist (one primary-key lookup), then one statement.
+        if cursor.execute(SQL_MEMBER_EXISTS, {"id": member_id}).fetchone() is None:
+            return problem(404, "No such member.")
+        rows = cursor.execute(SQL_MEMBER_TIMELINE, {"id": member_id, "limit": limit + 1}).fetchall()
+    data = [
+        {
+            "kind": row["kind"],
+            "at": row["at"],
+            "summary": row["summary"],
+            "id": row["id"],
+            "href": f"/api/v1/{row['resource']}/{row['id']}",
+        }
+        for row in rows[:limit]
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        last = data[-1]
+        raw = json.dumps(
+            [last["at"].isoformat(), last["kind"], str(last["id"])], separators=(",", ":")
+        )
+        next_cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return json_response({"data": data, "next_cursor": next_cursor})
+
+
+SQL_MEMBER_EXISTS = f"SELECT {MEMBER_COLUMNS} FROM members WHERE members.id = %(id)s::UUID"

@@ -1,7 +1,9 @@
 """Deterministic benchmark data: members, contacts, affiliations and memberships in Île-de-France.
 
 ``python -m bench.generate --scale 1`` loads 5,000 members and 20,000 contacts (scale 20: twenty
-times that) into ``DATABASE_URL`` after migrating it, and creates the bench users. The same seed
+times that), and about ten interactions per member and year over three years (150,000; three
+million at scale 20) owned by generated staff users, into ``DATABASE_URL`` after migrating it,
+and creates the bench users. The same seed
 gives the same rows, ids included, so two runs measure the same data. Rows go in through the
 project's models in bulk (``session.execute(insert(Model), rows)``, which SQLAlchemy sends as
 multi-row INSERTs), with ``search_text``/``sort_name`` folded by ``services.text`` exactly as the
@@ -28,6 +30,11 @@ from bench.memberships import generate_memberships
 from models import (
     AuthSession,
     FeeSchedule,
+    Interaction,
+    InteractionContact,
+    InteractionMember,
+    InteractionParticipant,
+    InteractionType,
     Invoice,
     InvoiceCounter,
     LoginThrottle,
@@ -91,6 +98,17 @@ HOSPITAL_PREFIXES = ("Hôpital", "Clinique", "Centre hospitalier", "Institut")
 # SIRENs of generated members start with 1-4; bench/scenario.lua creates members with 5-8.
 SIREN_PAYLOADS = range(10_000_000, 50_000_000)
 
+INTERACTIONS_PER_MEMBER_YEAR = 10
+INTERACTION_YEARS = 3
+GENERATED_STAFF = 20
+INTERACTION_SUBJECTS = (
+    "Point d'étape projet", "Mise en relation avec un industriel", "Conseil réglementaire MDR",
+    "Préparation dossier Bpifrance", "Visite du laboratoire", "Suivi après l'événement",
+    "Accompagnement à l'international", "Échange sur la stratégie clinique",
+    "Présentation du cluster", "Relance adhésion", "Appel de qualification",
+    "Réunion de lancement", "Revue du marquage CE", "Recherche de partenaires hospitaliers",
+)  # fmt: skip
+
 
 @dataclass
 class GenerationReport:
@@ -100,6 +118,7 @@ class GenerationReport:
     member_domains: int = 0
     memberships: int = 0
     payments: int = 0
+    interactions: int = 0
     seconds: float = 0.0
     rows_per_second: float = 0.0
     member_ids: list[uuid.UUID] = field(default_factory=list, repr=False)
@@ -267,6 +286,138 @@ def affiliation_rows(
             }
 
 
+def staff_rows(rng: random.Random, count: int, now: datetime) -> list[dict[str, Any]]:
+    """Staff users who own the generated interactions (they cannot log in: no usable hash)."""
+    return [
+        {
+            "id": _uuid(rng),
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+            "email": f"bench-staff-{index}@example.org",
+            "full_name": f"Staff {index}",
+            "password_hash": "!",
+            "role": "staff",
+            "is_active": True,
+        }
+        for index in range(count)
+    ]
+
+
+def interaction_rows(
+    rng: random.Random,
+    member_ids: Sequence[uuid.UUID],
+    contacts_of: dict[uuid.UUID, list[uuid.UUID]],
+    staff_ids: Sequence[uuid.UUID],
+    now: datetime,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """About ``INTERACTIONS_PER_MEMBER_YEAR`` interactions per member and year over
+    ``INTERACTION_YEARS`` years, each linked to its member and often to one of its contacts;
+    yields (table, row) so that links follow their interaction."""
+    types = [kind.value for kind in InteractionType]
+    span = INTERACTION_YEARS * 365 * 86400
+    per_member = INTERACTIONS_PER_MEMBER_YEAR * INTERACTION_YEARS
+    for member_id in member_ids:
+        for _ in range(rng.randrange(per_member // 2, per_member * 3 // 2 + 1)):
+            interaction_id = _uuid(rng)
+            occurred = now - timedelta(seconds=rng.randrange(span))
+            subject = rng.choice(INTERACTION_SUBJECTS)
+            notes = f"{rng.choice(INTERACTION_SUBJECTS)} ; {rng.choice(NAME_WORDS)}"
+            owner = rng.choice(staff_ids)
+            follow_up = rng.random() < 0.15
+            done = follow_up and rng.random() < 0.5
+            yield (
+                "interactions",
+                {
+                    "id": interaction_id,
+                    "created_at": occurred,
+                    "updated_at": occurred,
+                    "version": 1,
+                    "kind": "service" if rng.random() < 0.4 else "touchpoint",
+                    "type": rng.choice(types),
+                    "channel": rng.choice(("phone", "email", "video", "in_person")),
+                    "subject": subject,
+                    "notes": notes,
+                    "outcome": None,
+                    "minutes_spent": rng.randrange(5, 240),
+                    "occurred_at": occurred,
+                    "owner_id": owner,
+                    "confidential": rng.random() < 0.05,
+                    "external_id": None,
+                    "source": None,
+                    "follow_up_due": (occurred + timedelta(days=rng.randrange(3, 60))).date()
+                    if follow_up
+                    else None,
+                    "follow_up_assignee_id": rng.choice(staff_ids) if follow_up else None,
+                    "follow_up_done": done,
+                    "follow_up_done_at": occurred + timedelta(days=2) if done else None,
+                    "archived_at": None,
+                    "archive_reason": None,
+                    "restored_at": None,
+                    "restore_reason": None,
+                    "search_text": fold_all(subject, notes),
+                },
+            )
+            yield (
+                "interaction_members",
+                {
+                    "interaction_id": interaction_id,
+                    "member_id": member_id,
+                    "role": "requester" if rng.random() < 0.3 else "participant",
+                },
+            )
+            contacts = contacts_of.get(member_id)
+            if contacts and rng.random() < 0.6:
+                yield (
+                    "interaction_contacts",
+                    {
+                        "interaction_id": interaction_id,
+                        "contact_id": rng.choice(contacts),
+                        "role": "participant",
+                    },
+                )
+            if rng.random() < 0.2:
+                other = rng.choice(staff_ids)
+                if other != owner:
+                    yield (
+                        "interaction_participants",
+                        {
+                            "interaction_id": interaction_id,
+                            "user_id": other,
+                        },
+                    )
+
+
+_INTERACTION_TABLES = {
+    "interactions": Interaction,
+    "interaction_members": InteractionMember,
+    "interaction_contacts": InteractionContact,
+    "interaction_participants": InteractionParticipant,
+}
+
+
+def _insert_interactions(
+    session: Session, rows: Iterator[tuple[str, dict[str, Any]]], batch_size: int
+) -> int:
+    """Insert the rows table by table in batches, interactions before their links."""
+    pending: dict[str, list[dict[str, Any]]] = {name: [] for name in _INTERACTION_TABLES}
+    count = 0
+
+    def flush() -> None:
+        for name, model in _INTERACTION_TABLES.items():  # interactions first
+            if pending[name]:
+                session.execute(insert(model), pending[name])
+                pending[name] = []
+
+    for table, row in rows:
+        pending[table].append(row)
+        count += table == "interactions"
+        if len(pending["interactions"]) >= batch_size:
+            flush()
+    flush()
+    return count
+
+
 def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
     for row in rows:
@@ -281,6 +432,7 @@ def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[st
 def wipe_bench_data(session: Session) -> None:
     """Empty the tables the generator and the benchmark write (the domain vocabulary stays)."""
     tables = [
+        "interaction_participants", "interaction_contacts", "interaction_members", "interactions",
         "invoices", "invoice_counters", "membership_payments", "memberships",
         "membership_campaigns", "fee_schedules", "membership_plans",
         "affiliations", "contacts", "member_domains", "members", "auth_sessions",
@@ -303,6 +455,8 @@ def wipe_bench_data(session: Session) -> None:
         ).rowcount:
             pass
         for model in (MembershipCampaign, FeeSchedule, MembershipPlan):
+            session.execute(delete(model))
+        for model in reversed(_INTERACTION_TABLES.values()):
             session.execute(delete(model))
         # SQLite checks RESTRICT row by row: a parent may not go before its subsidiaries.
         session.execute(update(Member).values(parent_id=None))
@@ -356,23 +510,45 @@ def generate(
         contact_ids.extend(row["id"] for row in batch)
     report.timings["contacts"] = time.perf_counter() - started
 
+    contacts_of: dict[uuid.UUID, list[uuid.UUID]] = {}
     if member_ids:
         rows = affiliation_rows(rng, pools, contact_ids, member_ids, now)
         for batch in _batches(rows, batch_size):
             session.execute(insert(Affiliation), batch)
             report.affiliations += len(batch)
+            for row in batch:
+                contacts_of.setdefault(row["member_id"], []).append(row["contact_id"])
     report.timings["affiliations"] = time.perf_counter() - started
 
     counts = generate_memberships(session, rng, member_ids, batch_size)
     report.memberships, report.payments = counts.memberships, counts.payments
     report.timings["memberships"] = time.perf_counter() - started
+    started = time.perf_counter()
+    # A generator of its own, so that adding interactions changed none of the rows above.
+    interaction_rng = random.Random(seed + 1)
+    staff = staff_rows(interaction_rng, GENERATED_STAFF, now)
+    session.execute(insert(User), staff)
+    report.interactions = _insert_interactions(
+        session,
+        interaction_rows(
+            interaction_rng, member_ids, contacts_of, [row["id"] for row in staff], now
+        ),
+        batch_size,
+    )
+    report.timings["interactions"] = time.perf_counter() - started
 
     session.flush()
     report.members = len(member_ids)
     report.contacts = len(contact_ids)
     report.member_ids = member_ids
     report.seconds = time.perf_counter() - started
-    rows_total = report.members + report.contacts + report.affiliations + report.member_domains
+    rows_total = (
+        report.members
+        + report.contacts
+        + report.affiliations
+        + report.member_domains
+        + report.interactions
+    )
     report.rows_per_second = rows_total / report.seconds if report.seconds else 0.0
     return report
 
@@ -429,7 +605,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Loaded {report.members} members, {report.contacts} contacts, "
         f"{report.affiliations} affiliations, {report.member_domains} member domains, "
-        f"{report.memberships} memberships, {report.payments} payments "
+        f"{report.memberships} memberships, {report.payments} payments, "
+        f"{report.interactions} interactions "
         f"in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s; "
         + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items())
         + ")"

@@ -88,6 +88,17 @@ def _contacts_q_paths(data: BenchData) -> list[str]:
     return [f"/api/v1/contacts?limit=50&q={quote(term)}" for term in data.contact_terms]
 
 
+INTERACTION_TERMS = ("reunion", "marquage ce", "bpifrance", "relance adhesion", "cardio")
+
+
+def _member_timeline_paths(data: BenchData) -> list[str]:
+    return [f"/api/v1/members/{member_id}/timeline" for member_id in data.member_ids]
+
+
+def _interactions_q_paths(_data: BenchData) -> list[str]:
+    return [f"/api/v1/interactions?limit=50&q={quote(term)}" for term in INTERACTION_TERMS]
+
+
 def _create_lines(_data: BenchData) -> list[str]:
     body = {
         "name": CREATED_NAME_PREFIX + "__SIREN__",
@@ -108,6 +119,8 @@ SCENARIOS = (
     Scenario("list_members_filter", "list 50 members, filter", "get", _list_filter_paths),
     Scenario("list_members_q", "list 50 members, q search", "get", _list_q_paths),
     Scenario("list_contacts_q", "list 50 contacts, q search", "get", _contacts_q_paths),
+    Scenario("member_timeline", "member timeline, first page", "get", _member_timeline_paths),
+    Scenario("list_interactions_q", "list interactions with q", "get", _interactions_q_paths),
     Scenario("create_member", "create member", "create", _create_lines),
     # argon2 at 64 MiB per login: few connections, or the box swaps rather than measures.
     Scenario(

@@ -7,6 +7,16 @@ tests rely on.
 from models.auth import AuthSession, LoginThrottle
 from models.base import Base
 from models.contacts import Affiliation, AffiliationRole, Contact, PhoneKind
+from models.interactions import (
+    Interaction,
+    InteractionChannel,
+    InteractionContact,
+    InteractionKind,
+    InteractionMember,
+    InteractionParticipant,
+    InteractionType,
+    LinkRole,
+)
 from models.journal import JournalEntry
 from models.members import (
     HEADCOUNT_BANDS,
@@ -45,8 +55,16 @@ __all__ = [
     "Invoice",
     "InvoiceCounter",
     "InvoiceKind",
+    "Interaction",
+    "InteractionChannel",
+    "InteractionContact",
+    "InteractionKind",
+    "InteractionMember",
+    "InteractionParticipant",
+    "InteractionType",
     "JournalEntry",
     "LateJoinPolicy",
+    "LinkRole",
     "LoginThrottle",
     "Member",
     "MemberCategory",

@@ -1,0 +1,252 @@
+"""A member's or a contact's timeline: what happened with them, newest first, in one stream.
+
+Each kind of item is one SELECT of the same five columns (time, kind, id, summary, resource);
+the page is their UNION ALL ordered by (time, kind, id) with a keyset on that triple, so a page
+costs one statement whatever the mix, and items added meanwhile never shift or repeat a page.
+Memberships and registrations join the stream as further SELECTs in ``_sources``.
+"""
+
+import base64
+import binascii
+import functools
+import json
+import uuid
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    cast,
+    literal,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from models import Contact, Interaction, InteractionContact, InteractionMember, Member, User
+from models.types import UTCDateTime
+from services import strict_json
+from services.errors import InvalidInput, NotFound
+from services.interactions import visibility
+from services.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from services.roles import Role
+
+INTERACTION = "interaction"
+RECORD_CREATED = "record.created"
+RECORD_ARCHIVED = "record.archived"
+TIMELINE_KINDS = (INTERACTION, RECORD_CREATED, RECORD_ARCHIVED)
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    kind: str
+    at: datetime
+    id: uuid.UUID
+    summary: str
+    href: str
+
+
+def _row(at: Any, kind: str, record_id: Any, summary: Any, resource: str) -> Select[Any]:
+    return select(
+        at.label("at"),
+        cast(literal(kind), String(30)).label("kind"),
+        record_id.label("id"),
+        cast(summary, String(200)).label("summary"),
+        cast(literal(resource), String(30)).label("resource"),
+    )
+
+
+# (visibility of interactions, the record's id parameter) -> the SELECT of one kind.
+Source = Callable[[ColumnElement[bool], Any], Select[Any]]
+
+
+def _member_sources() -> dict[str, Source]:
+    def interactions(visible: ColumnElement[bool], member_id: Any) -> Select[Any]:
+        return (
+            _row(
+                Interaction.occurred_at,
+                INTERACTION,
+                Interaction.id,
+                Interaction.subject,
+                "interactions",
+            )
+            .join(InteractionMember, InteractionMember.interaction_id == Interaction.id)
+            .where(InteractionMember.member_id == member_id, visible)
+        )
+
+    def created(_visible: ColumnElement[bool], member_id: Any) -> Select[Any]:
+        return _row(
+            Member.created_at,
+            RECORD_CREATED,
+            Member.id,
+            literal("Member record created"),
+            "members",
+        ).where(Member.id == member_id)
+
+    def archived(_visible: ColumnElement[bool], member_id: Any) -> Select[Any]:
+        return _row(
+            Member.archived_at, RECORD_ARCHIVED, Member.id, literal("Member archived"), "members"
+        ).where(Member.id == member_id, Member.archived_at.is_not(None))
+
+    return {INTERACTION: interactions, RECORD_CREATED: created, RECORD_ARCHIVED: archived}
+
+
+def _contact_sources() -> dict[str, Source]:
+    def interactions(visible: ColumnElement[bool], contact_id: Any) -> Select[Any]:
+        return (
+            _row(
+                Interaction.occurred_at,
+                INTERACTION,
+                Interaction.id,
+                Interaction.subject,
+                "interactions",
+            )
+            .join(InteractionContact, InteractionContact.interaction_id == Interaction.id)
+            .where(InteractionContact.contact_id == contact_id, visible)
+        )
+
+    def created(_visible: ColumnElement[bool], contact_id: Any) -> Select[Any]:
+        return _row(
+            Contact.created_at,
+            RECORD_CREATED,
+            Contact.id,
+            literal("Contact record created"),
+            "contacts",
+        ).where(Contact.id == contact_id)
+
+    def archived(_visible: ColumnElement[bool], contact_id: Any) -> Select[Any]:
+        return _row(
+            Contact.archived_at,
+            RECORD_ARCHIVED,
+            Contact.id,
+            literal("Contact archived"),
+            "contacts",
+        ).where(Contact.id == contact_id, Contact.archived_at.is_not(None))
+
+    return {INTERACTION: interactions, RECORD_CREATED: created, RECORD_ARCHIVED: archived}
+
+
+def _encode_cursor(item: TimelineItem) -> str:
+    raw = json.dumps([item.at.isoformat(), item.kind, str(item.id)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str, uuid.UUID]:
+    """The last item's (time, kind, id), from a cursor ``_encode_cursor`` wrote; anything
+    else is a 422 on ``cursor`` (cursors are not signed, so a client may edit one)."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = strict_json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(payload, list) or len(payload) != 3:
+            raise TypeError("cursor is not a triple")
+        at, kind, last_id = payload
+        if not isinstance(at, str) or kind not in TIMELINE_KINDS or not isinstance(last_id, str):
+            raise TypeError("cursor values of the wrong type")
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            raise ValueError("cursor timestamp without an offset")
+        return moment.astimezone(UTC), kind, uuid.UUID(last_id)
+    except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
+        raise InvalidInput(
+            {"cursor": ["Not a cursor returned by this timeline."]}, "Invalid cursor."
+        ) from exc
+
+
+@functools.cache
+def _statement(
+    record: str, kinds: tuple[str, ...], *, admin: bool, since: bool, until: bool, after: bool
+) -> Select[Any]:
+    """The page statement for one shape of request, built once per process: the record,
+    the user, the dates, the cursor and the limit are bound parameters."""
+    sources = _SOURCES[record]
+    visible = visibility(admin=admin, user_id=bindparam("actor_id", type_=Uuid()))
+    record_id = bindparam("record_id", type_=Uuid())
+    selects = [sources[kind](visible, record_id) for kind in kinds]
+    union = (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("timeline")
+    stmt = select(union)
+    if since:
+        stmt = stmt.where(union.c.at >= bindparam("since", type_=UTCDateTime()))
+    if until:
+        stmt = stmt.where(union.c.at < bindparam("until", type_=UTCDateTime()))
+    if after:
+        last = tuple_(
+            bindparam("after_at", type_=UTCDateTime()),
+            bindparam("after_kind", type_=String(30)),
+            bindparam("after_id", type_=Uuid()),
+        )
+        stmt = stmt.where(tuple_(union.c.at, union.c.kind, union.c.id) < last)
+    stmt = stmt.order_by(union.c.at.desc(), union.c.kind.desc(), union.c.id.desc())
+    return stmt.limit(bindparam("limit", type_=Integer()))
+
+
+def _page(
+    session: Session,
+    record: str,
+    *,
+    actor: User,
+    record_id: uuid.UUID,
+    kinds: Collection[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page:
+    wanted = tuple(kind for kind in TIMELINE_KINDS if not kinds or kind in kinds)
+    limit = max(1, min(limit, MAX_LIMIT))
+    params: dict[str, Any] = {
+        "record_id": record_id,
+        "actor_id": actor.id,
+        "since": since,
+        "until": until,
+        "limit": limit + 1,
+    }
+    if cursor:
+        params["after_at"], params["after_kind"], params["after_id"] = _decode_cursor(cursor)
+    stmt = _statement(
+        record,
+        wanted,
+        admin=actor.role == Role.ADMIN,
+        since=since is not None,
+        until=until is not None,
+        after=bool(cursor),
+    )
+    # Parameters the statement's shape left out (no cursor, no dates) are ignored.
+    rows = session.execute(stmt, params).all()
+    items = [
+        TimelineItem(
+            kind=row.kind,
+            at=row.at,
+            id=row.id,
+            summary=row.summary,
+            href=f"/api/v1/{row.resource}/{row.id}",
+        )
+        for row in rows[:limit]
+    ]
+    next_cursor = _encode_cursor(items[-1]) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def member_timeline(session: Session, *, actor: User, member_id: uuid.UUID, **page: Any) -> Page:
+    """What happened with a member, newest first: the interactions ``actor`` may see, and
+    the member record's creation and archiving."""
+    if session.scalar(select(Member.id).where(Member.id == member_id)) is None:
+        raise NotFound("member", member_id)
+    return _page(session, "member", actor=actor, record_id=member_id, **page)
+
+
+def contact_timeline(session: Session, *, actor: User, contact_id: uuid.UUID, **page: Any) -> Page:
+    """What happened with a contact, newest first (as for members)."""
+    if session.scalar(select(Contact.id).where(Contact.id == contact_id)) is None:
+        raise NotFound("contact", contact_id)
+    return _page(session, "contact", actor=actor, record_id=contact_id, **page)
+
+
+_SOURCES = {"member": _member_sources(), "contact": _contact_sources()}

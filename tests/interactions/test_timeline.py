@@ -1,0 +1,169 @@
+"""Member and contact timelines: one stream, newest first, across kinds, page by page."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.contacts.factories import make_contact, make_member
+from tests.factories import bearer, log_in, make_user
+from tests.interactions.factories import make_interaction, user_with_headers
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def _timeline(client, headers, path, **query):
+    response = client.get(path, query_string=query, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def _walk(client, headers, path, **query):
+    """Every item, following the cursors; the pages' ids in order."""
+    items = []
+    while True:
+        body = _timeline(client, headers, path, **query)
+        items += body["data"]
+        if body["next_cursor"] is None:
+            return items
+        query["cursor"] = body["next_cursor"]
+
+
+@pytest.mark.parametrize("record", ["members", "contacts"])
+def test_order_across_kinds_and_links(client, session, record):
+    me, headers = user_with_headers(client, session)
+    created = T0 - timedelta(days=30)
+    if record == "members":
+        target = make_member(session, archived=True)
+        other = make_member(session)
+        links = {"members": (target,)}
+    else:
+        target = make_contact(session, archived=True)
+        other = make_contact(session)
+        links = {"contacts": (target,)}
+    target.created_at = created
+    target.archived_at = T0 + timedelta(days=10)
+    first = make_interaction(session, owner=me, occurred_at=T0, subject="Kick-off", **links)
+    second = make_interaction(session, owner=me, occurred_at=T0 + timedelta(days=1), **links)
+    make_interaction(session, owner=me, occurred_at=T0, **{record: (other,)})
+    session.commit()
+
+    path = f"/api/v1/{record}/{target.id}/timeline"
+    items = _timeline(client, headers, path)["data"]
+    assert [(item["kind"], item["id"]) for item in items] == [
+        ("record.archived", str(target.id)),
+        ("interaction", str(second.id)),
+        ("interaction", str(first.id)),
+        ("record.created", str(target.id)),
+    ]
+    assert items[2] == {
+        "kind": "interaction",
+        "at": "2026-03-02T09:00:00+00:00",
+        "summary": "Kick-off",
+        "id": str(first.id),
+        "href": f"/api/v1/interactions/{first.id}",
+    }
+    assert items[0]["href"] == f"/api/v1/{record}/{target.id}"
+    assert _walk(client, headers, path, limit=1) == items
+
+    only = _timeline(client, headers, path, kinds=["record.created", "record.archived"])
+    assert [item["kind"] for item in only["data"]] == ["record.archived", "record.created"]
+    window = _timeline(
+        client,
+        headers,
+        path,
+        since="2026-03-02T09:00:00Z",
+        until="2026-03-03T09:00:00Z",
+    )
+    assert [item["id"] for item in window["data"]] == [str(first.id)]
+
+
+def test_pages_are_stable_when_items_arrive_between_them(client, session):
+    me, headers = user_with_headers(client, session)
+    member = make_member(session)
+    member.created_at = T0 - timedelta(days=1)
+    # Two items at the same instant: the keyset's (kind, id) tie-break must split them cleanly.
+    same_time = [
+        make_interaction(session, owner=me, members=(member,), occurred_at=T0) for _ in "ab"
+    ]
+    older = make_interaction(
+        session, owner=me, members=(member,), occurred_at=T0 - timedelta(hours=1)
+    )
+    session.commit()
+    path = f"/api/v1/members/{member.id}/timeline"
+
+    first = _timeline(client, headers, path, limit=1)
+    expected_first = max(str(item.id) for item in same_time)
+    assert [item["id"] for item in first["data"]] == [expected_first]
+    # Meanwhile: a newer interaction, one at the same instant as the page's last item, and an
+    # older one.
+    newer = make_interaction(
+        session, owner=me, members=(member,), occurred_at=T0 + timedelta(hours=1)
+    )
+    backdated = make_interaction(
+        session, owner=me, members=(member,), occurred_at=T0 - timedelta(minutes=30)
+    )
+    session.commit()
+    rest = _walk(client, headers, path, limit=1, cursor=first["next_cursor"])
+    ids = [item["id"] for item in rest]
+    assert str(newer.id) not in ids  # before the cursor: seen on a fresh first page only
+    assert ids == [
+        min(str(item.id) for item in same_time),
+        str(backdated.id),
+        str(older.id),
+        str(member.id),
+    ]
+
+
+def test_a_page_is_a_fixed_number_of_statements(client, session, count_queries):
+    me, headers = user_with_headers(client, session)
+    member = make_member(session)
+    for day in range(60):
+        make_interaction(session, owner=me, members=(member,), occurred_at=T0 + timedelta(days=day))
+    session.commit()
+    counts = []
+    for limit in (5, 50):
+        with count_queries() as statements:
+            body = _timeline(client, headers, f"/api/v1/members/{member.id}/timeline", limit=limit)
+        assert len(body["data"]) == limit
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+
+
+def test_bad_arguments_and_unknown_records(client, session, viewer_headers):
+    member = make_member(session)
+    session.commit()
+    path = f"/api/v1/members/{member.id}/timeline"
+    cases = [
+        ({"kinds": "membership"}, "kinds"),
+        ({"since": "2026-01-01T00:00:00"}, "since"),
+        ({"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "until"),
+        ({"limit": 201}, "limit"),
+        ({"cursor": "garbage"}, "cursor"),
+        ({"cursor": "WzEsMiwzXQ"}, "cursor"),  # [1,2,3]
+        ({"sort": "at"}, "sort"),
+    ]
+    for query, field in cases:
+        response = client.get(path, query_string=query, headers=viewer_headers)
+        assert response.status_code == 422, (query, response.get_json())
+        assert any(key.split(".")[0] == field for key in response.get_json()["errors"])
+    for record in ("members", "contacts"):
+        response = client.get(
+            f"/api/v1/{record}/00000000-0000-0000-0000-000000000003/timeline",
+            headers=viewer_headers,
+        )
+        assert response.status_code == 404
+
+
+def test_needs_the_interactions_read_scope(client, session):
+    user = make_user(session, role="staff")
+    member = make_member(session)
+    contact = make_contact(session)
+    session.commit()
+    token = log_in(client, user.email, scopes=["members:read", "contacts:read"])
+    for path in (
+        f"/api/v1/members/{member.id}/timeline",
+        f"/api/v1/contacts/{contact.id}/timeline",
+        "/api/v1/interactions",
+    ):
+        assert client.get(path, headers=bearer(token["access_token"])).status_code == 403
+        assert client.get(path).status_code == 401
