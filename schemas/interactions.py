@@ -192,10 +192,13 @@ class InteractionQuery(ArchiveFilters, ListQuery):
     occurred_before = QueryDateTime(metadata={"description": "Occurred before this instant."})
     external_id = Text(validate=EXTERNAL_ID)
     assignee = Text(
-        validate=ma.validate.Regexp(
-            r"^(me|[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})$",
-            error="Use me or a user id.",
-        ),
+        validate=[
+            ma.validate.Length(max=36),
+            ma.validate.Regexp(
+                r"^(me|[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})$",
+                error="Use me or a user id.",
+            ),
+        ],
         metadata={"description": "Follow-ups assigned to this user id, or `me`."},
     )
     follow_up = ma.fields.String(
