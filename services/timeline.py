@@ -68,8 +68,17 @@ def _row(at: Any, kind: str, record_id: Any, summary: Any, resource: str) -> Sel
 Source = Callable[[ColumnElement[bool], Any], Select[Any]]
 
 
-def _member_sources() -> dict[str, Source]:
-    def interactions(visible: ColumnElement[bool], member_id: Any) -> Select[Any]:
+def _sources(
+    record: type[Member] | type[Contact],
+    link: type[InteractionMember] | type[InteractionContact],
+    link_column: Any,
+    label: str,
+    resource: str,
+) -> dict[str, Source]:
+    """The kinds of a member's or a contact's stream: the interactions linked to the record
+    through ``link``, and the record's own creation and archiving."""
+
+    def interactions(visible: ColumnElement[bool], record_id: Any) -> Select[Any]:
         return (
             _row(
                 Interaction.occurred_at,
@@ -78,58 +87,23 @@ def _member_sources() -> dict[str, Source]:
                 Interaction.subject,
                 "interactions",
             )
-            .join(InteractionMember, InteractionMember.interaction_id == Interaction.id)
-            .where(InteractionMember.member_id == member_id, visible)
+            .join(link, link.interaction_id == Interaction.id)
+            .where(link_column == record_id, visible)
         )
 
-    def created(_visible: ColumnElement[bool], member_id: Any) -> Select[Any]:
+    def created(_visible: ColumnElement[bool], record_id: Any) -> Select[Any]:
         return _row(
-            Member.created_at,
+            record.created_at,
             RECORD_CREATED,
-            Member.id,
-            literal("Member record created"),
-            "members",
-        ).where(Member.id == member_id)
+            record.id,
+            literal(f"{label} record created"),
+            resource,
+        ).where(record.id == record_id)
 
-    def archived(_visible: ColumnElement[bool], member_id: Any) -> Select[Any]:
+    def archived(_visible: ColumnElement[bool], record_id: Any) -> Select[Any]:
         return _row(
-            Member.archived_at, RECORD_ARCHIVED, Member.id, literal("Member archived"), "members"
-        ).where(Member.id == member_id, Member.archived_at.is_not(None))
-
-    return {INTERACTION: interactions, RECORD_CREATED: created, RECORD_ARCHIVED: archived}
-
-
-def _contact_sources() -> dict[str, Source]:
-    def interactions(visible: ColumnElement[bool], contact_id: Any) -> Select[Any]:
-        return (
-            _row(
-                Interaction.occurred_at,
-                INTERACTION,
-                Interaction.id,
-                Interaction.subject,
-                "interactions",
-            )
-            .join(InteractionContact, InteractionContact.interaction_id == Interaction.id)
-            .where(InteractionContact.contact_id == contact_id, visible)
-        )
-
-    def created(_visible: ColumnElement[bool], contact_id: Any) -> Select[Any]:
-        return _row(
-            Contact.created_at,
-            RECORD_CREATED,
-            Contact.id,
-            literal("Contact record created"),
-            "contacts",
-        ).where(Contact.id == contact_id)
-
-    def archived(_visible: ColumnElement[bool], contact_id: Any) -> Select[Any]:
-        return _row(
-            Contact.archived_at,
-            RECORD_ARCHIVED,
-            Contact.id,
-            literal("Contact archived"),
-            "contacts",
-        ).where(Contact.id == contact_id, Contact.archived_at.is_not(None))
+            record.archived_at, RECORD_ARCHIVED, record.id, literal(f"{label} archived"), resource
+        ).where(record.id == record_id, record.archived_at.is_not(None))
 
     return {INTERACTION: interactions, RECORD_CREATED: created, RECORD_ARCHIVED: archived}
 
@@ -249,4 +223,9 @@ def contact_timeline(session: Session, *, actor: User, contact_id: uuid.UUID, **
     return _page(session, "contact", actor=actor, record_id=contact_id, **page)
 
 
-_SOURCES = {"member": _member_sources(), "contact": _contact_sources()}
+_SOURCES = {
+    "member": _sources(Member, InteractionMember, InteractionMember.member_id, "Member", "members"),
+    "contact": _sources(
+        Contact, InteractionContact, InteractionContact.contact_id, "Contact", "contacts"
+    ),
+}
