@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from models import Affiliation, Contact, Member
 from models.types import utcnow
+from services.archiving import mark_archived, mark_restored
 from services.emails import canonical_email
 from services.errors import Conflict, NotFound, PreconditionFailed
 from services.filters import filter_archived, filter_words
@@ -287,10 +288,7 @@ def archive_contact(
     already archived (as for members)."""
     contact = get_contact(session, contact_id)
     check_version(contact.version, if_match)
-    if contact.archived_at is not None:
-        raise Conflict("This contact is already archived.", field="archived_at")
-    contact.archived_at = utcnow()
-    contact.archive_reason = reason
+    mark_archived(contact, noun="contact", reason=reason)
     _commit_contact(session, contact)
     return contact
 
@@ -306,12 +304,7 @@ def restore_contact(
     its e-mail since."""
     contact = get_contact(session, contact_id)
     check_version(contact.version, if_match)
-    if contact.archived_at is None:
-        raise Conflict("This contact is not archived.", field="archived_at")
-    contact.archived_at = None
-    contact.archive_reason = None
-    contact.restored_at = utcnow()
-    contact.restore_reason = reason
+    mark_restored(contact, noun="contact", reason=reason)
     _commit_contact(session, contact)
     return contact
 

@@ -25,6 +25,7 @@ from models import (
     User,
 )
 from models.types import utcnow
+from services.archiving import mark_archived, mark_restored
 from services.errors import Conflict, InvalidInput, NotFound
 from services.filters import filter_archived, filter_words
 from services.pagination import datetime_key
@@ -312,18 +313,10 @@ def _set_archived(
 ) -> Interaction:
     interaction = get_interaction(session, actor=actor, interaction_id=interaction_id)
     check_version(interaction.version, if_match)
-    if archived and interaction.archived_at is not None:
-        raise Conflict("The interaction is already archived.", field="archived_at")
-    if not archived and interaction.archived_at is None:
-        raise Conflict("The interaction is not archived.", field="archived_at")
     if archived:
-        interaction.archived_at = utcnow()
-        interaction.archive_reason = reason
+        mark_archived(interaction, noun="interaction", reason=reason)
     else:
-        interaction.archived_at = None
-        interaction.archive_reason = None
-        interaction.restored_at = utcnow()
-        interaction.restore_reason = reason
+        mark_restored(interaction, noun="interaction", reason=reason)
     commit(session)
     return interaction
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from models import Affiliation, Contact, Domain, Member
 from models.types import utcnow
+from services.archiving import mark_archived, mark_restored
 from services.domains import resolve_domains
 from services.errors import Conflict, InvalidInput, NotFound
 from services.filters import filter_archived, filter_words
@@ -407,18 +408,10 @@ def _set_archived(
 ) -> Member:
     member = get_member(session, member_id)
     check_version(member.version, if_match)
-    if archived and member.archived_at is not None:
-        raise Conflict("The member is already archived.", field="archived_at")
-    if not archived and member.archived_at is None:
-        raise Conflict("The member is not archived.", field="archived_at")
     if archived:
-        member.archived_at = utcnow()
-        member.archive_reason = reason
+        mark_archived(member, noun="member", reason=reason)
     else:
-        member.archived_at = None
-        member.archive_reason = None
-        member.restored_at = utcnow()
-        member.restore_reason = reason
+        mark_restored(member, noun="member", reason=reason)
     commit(session)
     return get_member(session, member.id)
 
