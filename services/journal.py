@@ -13,6 +13,7 @@ the feed that has seen number N can never later find a smaller number appear (se
 SQLite serialises writers anyway.
 """
 
+import json
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -20,12 +21,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import InstanceState, Session, SessionTransaction, UOWTransaction
 
 from models import Affiliation, Contact, Domain, JournalEntry, Member, User
+from models.types import utcnow
 from services.errors import NotFound
 from services.pagination import Page, attribute_key, keyset_page
 
@@ -231,12 +234,17 @@ def write_entries(session: Session) -> None:
         pending[key] = _Pending(verb, entry.changes if entry else None)
     if not pending:
         return
+    origin = current_origin()
+    occurred_at = utcnow()
+    if session.get_bind().dialect.name == "postgresql" and not _entries_listeners:
+        _insert_in_one_statement(session, pending, origin, occurred_at)
+        return
     if session.get_bind().dialect.name == "postgresql":
         # Held until the commit: the next writer numbers its entries after ours are visible.
         session.execute(select(func.pg_advisory_xact_lock(JOURNAL_LOCK_KEY)))
-    origin = current_origin()
     entries = [
         JournalEntry(
+            occurred_at=occurred_at,
             event_type=f"{resource_type}.{entry.verb}",
             resource_type=resource_type,
             resource_id=resource_id,
@@ -249,17 +257,97 @@ def write_entries(session: Session) -> None:
         for (resource_type, resource_id), entry in pending.items()
     ]
     session.add_all(entries)
-    if _entries_listeners:
+    if _entries_listeners or _outbox:
         session.flush()  # numbers the entries
         for listener in _entries_listeners:
             listener(session, entries)
+        if _outbox:
+            _outbox[0].add(session, entries)
 
 
+# PostgreSQL: the lock, the entries and the outbox rows in one statement, one round trip.
+# The lock is a materialised CTE that the insert reads, so it is held before the first
+# number is drawn; ``entries`` holds the inserted rows for the outbox's insert to read.
+_PG_INSERT = f"""
+WITH journal_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock({JOURNAL_LOCK_KEY})),
+entries AS (
+    INSERT INTO journal_entries (occurred_at, event_type, resource_type, resource_id,
+        actor_user_id, api_client_id, request_id, source, changes)
+    SELECT %(occurred_at)s::timestamptz, r.event_type, r.resource_type, r.resource_id,
+        %(actor_user_id)s::uuid, %(api_client_id)s::uuid, %(request_id)s::text,
+        %(source)s::text, r.changes::json
+    FROM journal_lock, unnest(%(event_types)s::text[], %(resource_types)s::text[],
+        %(resource_ids)s::uuid[], %(changes)s::text[])
+        AS r(event_type, resource_type, resource_id, changes)
+    RETURNING *
+)
+"""
+_PG_WITHOUT_OUTBOX = _PG_INSERT + "SELECT NULL FROM entries WHERE false"
+
+
+def _insert_in_one_statement(
+    session: Session,
+    pending: Mapping[tuple[str, uuid.UUID], _Pending],
+    origin: Origin,
+    occurred_at: datetime,
+) -> None:
+    params: dict[str, Any] = {
+        "occurred_at": occurred_at,
+        "actor_user_id": origin.actor_user_id,
+        "api_client_id": origin.api_client_id,
+        "request_id": origin.request_id,
+        "source": origin.source,
+        "event_types": [f"{kind}.{entry.verb}" for (kind, _), entry in pending.items()],
+        "resource_types": [kind for kind, _ in pending],
+        "resource_ids": [record_id for _, record_id in pending],
+        "changes": [json.dumps(entry.changes) for entry in pending.values()],
+    }
+    connection = session.connection()
+    if not _outbox:
+        connection.exec_driver_sql(_PG_WITHOUT_OUTBOX, params)
+        return
+    outbox = _outbox[0]
+    params.update(outbox.params(occurred_at))
+    returned = connection.exec_driver_sql(outbox.postgresql_statement, params).scalars().all()
+    if returned:
+        outbox.returned(session, returned)
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """Rows written with each transaction's entries, in its transaction (the webhook deliveries).
+
+    ``add`` writes them from the numbered entries (SQLite). On PostgreSQL they go in the
+    entries' own statement, with no round trip of their own: ``postgresql_sql`` is an
+    ``INSERT ... SELECT ... FROM entries ... RETURNING <one column>`` reading the CTE
+    ``entries`` (the inserted ``journal_entries`` rows), with the parameters that ``params``
+    gives for the entries' time; ``returned`` gets the returned column's values.
+    """
+
+    add: Callable[[Session, list[JournalEntry]], None]
+    postgresql_sql: str
+    params: Callable[[datetime], Mapping[str, Any]]
+    returned: Callable[[Session, list[Any]], None]
+
+    @cached_property
+    def postgresql_statement(self) -> str:
+        return f"{_PG_INSERT}, outbox AS ({self.postgresql_sql})\nSELECT * FROM outbox"
+
+
+_outbox: list[Outbox] = []
 _entries_listeners: list[Callable[[Session, list[JournalEntry]], None]] = []
 
 
+def set_outbox(outbox: Outbox) -> None:
+    """Write ``outbox``'s rows with every transaction's entries (one outbox per process)."""
+    _outbox[:] = [outbox]
+
+
 def add_entries_listener(listener: Callable[[Session, list[JournalEntry]], None]) -> None:
-    """Call ``listener`` with each transaction's entries, numbered, before it commits."""
+    """Call ``listener`` with each transaction's entries, numbered, before it commits.
+
+    On PostgreSQL this costs an extra round trip per write; an outbox is cheaper.
+    """
     if listener not in _entries_listeners:
         _entries_listeners.append(listener)
 
