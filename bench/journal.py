@@ -5,7 +5,9 @@
 2. N events to a local receiver through real ``mrm worker`` processes on Redis: every one
    arrives, exactly once by ``webhook-id``, and the delivery rate with one and two workers.
 
-    .venv/bin/python -m bench.journal --requests 300 --rounds 3 --events 1000
+    .venv/bin/python -m bench.journal --requests 300 --rounds 5 --events 1000 --save
+
+``--events 0`` measures only the create; ``--save`` writes bench/results/journal-<time>.md.
 
 It (re)creates the database ``mrm_bench_journal`` and empties the Redis database given.
 """
@@ -20,8 +22,10 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import redis
 from sqlalchemy import create_engine, event, text
@@ -36,6 +40,7 @@ from services.migrations import upgrade_database
 from services.users import create_user
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
 SECRET = "bench-secret-key-that-is-long-enough-for-hs256"
 PASSWORD = "a long bench password"
 HOOKS = (("after_flush", journal._collect), ("before_commit", journal.write_entries))
@@ -82,29 +87,94 @@ def _token(client) -> str:  # noqa: ANN001 - Flask test client
     return response.get_json()["access_token"]
 
 
-def bench_create_member(app, requests: int, rounds: int) -> dict[str, float]:  # noqa: ANN001
+def bench_create_member(app, requests: int, rounds: int) -> dict[str, Any]:  # noqa: ANN001
+    """Interleaved rounds, hooks off then on: wall and CPU microseconds per request.
+
+    CPU time (this process: mrm's Python, SQLAlchemy, psycopg) is steadier than wall time on a
+    shared machine; the wall time adds PostgreSQL's side and the round trips.
+    """
     client = app.test_client()
     headers = {"Authorization": f"Bearer {_token(client)}"}
     counter = iter(range(10**9))
 
-    def run(on: bool) -> float:
+    def run(on: bool) -> tuple[float, float]:
         _journal_hooks(on)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for _ in range(requests):
             body = {"name": f"Bench {next(counter)}", "category": "sme"}
             response = client.post("/api/v1/members", json=body, headers=headers)
             assert response.status_code == 201, response.get_json()
-        return (time.perf_counter() - started) / requests * 1e6
+        wall = (time.perf_counter() - started) / requests * 1e6
+        return wall, (time.process_time() - cpu_started) / requests * 1e6
 
     run(True)  # warm-up
-    results: dict[str, list[float]] = {"with": [], "without": []}
+    run(False)
+    pairs: list[dict[str, float]] = []
     for _ in range(rounds):
-        results["without"].append(run(False))
-        results["with"].append(run(True))
+        without_wall, without_cpu = run(False)
+        with_wall, with_cpu = run(True)
+        pairs.append(
+            {
+                "with_us": with_wall,
+                "without_us": without_wall,
+                "with_cpu_us": with_cpu,
+                "without_cpu_us": without_cpu,
+            }
+        )
     _journal_hooks(True)
-    with_us = statistics.median(results["with"])
-    without_us = statistics.median(results["without"])
-    return {"with_us": with_us, "without_us": without_us, "ratio": with_us / without_us}
+
+    def median(key: str) -> float:
+        return statistics.median(pair[key] for pair in pairs)
+
+    return {
+        "rounds": pairs,
+        "with_us": median("with_us"),
+        "without_us": median("without_us"),
+        "ratio": median("with_us") / median("without_us"),
+        "cpu_ratio": median("with_cpu_us") / median("without_cpu_us"),
+        "round_ratios": [pair["with_us"] / pair["without_us"] for pair in pairs],
+    }
+
+
+def _report(args: argparse.Namespace, cost: dict[str, Any], deliveries: list[dict]) -> str:
+    command = " ".join(["python -m bench.journal", *sys.argv[1:]])
+    lines = [
+        f"# Journal benchmark {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Command: `{command}`",
+        f"Load average before / after: {args.load_before} / {os.getloadavg()[0]:.2f}"
+        f" ({os.cpu_count()} cores)",
+        "",
+        f"## Create member, {args.requests} requests a round, hooks off then on, interleaved",
+        "",
+        "| round | without (us) | with (us) | ratio | CPU without | CPU with | CPU ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for number, pair in enumerate(cost["rounds"], 1):
+        lines.append(
+            f"| {number} | {pair['without_us']:.0f} | {pair['with_us']:.0f} "
+            f"| {pair['with_us'] / pair['without_us']:.3f} | {pair['without_cpu_us']:.0f} "
+            f"| {pair['with_cpu_us']:.0f} | {pair['with_cpu_us'] / pair['without_cpu_us']:.3f} |"
+        )
+    lines += [
+        "",
+        f"Medians: {cost['with_us']:.0f} us with the journal, {cost['without_us']:.0f} us "
+        f"without, ratio {cost['ratio']:.3f} (CPU ratio {cost['cpu_ratio']:.3f}).",
+        "",
+    ]
+    if deliveries:
+        lines += [
+            "## Deliveries to a local receiver through `mrm worker` on Redis",
+            "",
+            "| workers | events | received | duplicates | seconds | deliveries/s |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {d['workers']} | {d['events']} | {d['received']} | {d['duplicates']} "
+            f"| {d['seconds']} | {d['per_second']} |"
+            for d in deliveries
+        ]
+    return "\n".join(lines) + "\n"
 
 
 class _Receiver:
@@ -192,7 +262,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--save", action="store_true", help="write bench/results/journal-*.md")
     args = parser.parse_args()
+    args.load_before = f"{os.getloadavg()[0]:.2f}"
 
     _fresh_database(args.database)
     redis.Redis.from_url(args.redis).flushdb()
@@ -204,16 +276,25 @@ def main() -> None:
         cost = bench_create_member(app, args.requests, args.rounds)
         print(
             f"create member: {cost['with_us']:.0f} us with the journal, "
-            f"{cost['without_us']:.0f} us without, ratio {cost['ratio']:.3f}"
+            f"{cost['without_us']:.0f} us without, ratio {cost['ratio']:.3f} "
+            f"(rounds: {', '.join(f'{r:.3f}' for r in cost['round_ratios'])}; "
+            f"CPU ratio {cost['cpu_ratio']:.3f})"
         )
-        for workers in (1, 2):
+        deliveries = []
+        for workers in (1, 2) if args.events else ():
             result = bench_deliveries(app, args.database, args.redis, args.events, workers)
+            deliveries.append(result)
             print(
                 f"{result['events']} events, {workers} worker(s): {result['received']} received, "
                 f"{result['duplicates']} duplicates, {result['seconds']} s, "
                 f"{result['per_second']} deliveries/s"
             )
         db.state(app).engine.dispose()
+    if args.save:
+        RESULTS_DIR.mkdir(exist_ok=True)
+        path = RESULTS_DIR / f"journal-{datetime.now(UTC):%Y%m%dT%H%MZ}.md"
+        path.write_text(_report(args, cost, deliveries))
+        print(f"saved {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

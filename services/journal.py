@@ -10,7 +10,9 @@ without its change, and a write that changed nothing (a no-op PATCH) records not
 On PostgreSQL the transaction takes an exclusive advisory lock just before it inserts its
 entries and keeps it until it commits: entries are numbered in commit order, so a reader of
 the feed that has seen number N can never later find a smaller number appear (see README).
-SQLite serialises writers anyway.
+The lock, the entries and the outbox rows (webhook deliveries) go in one statement, so the
+journal costs a write one round trip. SQLite serialises writers anyway; there the entries are
+ORM rows and the outbox writes its rows from them.
 """
 
 import json
