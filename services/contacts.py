@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, Text, cast, exists, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from models import Affiliation, Contact, Member
@@ -46,13 +46,22 @@ def contact_ref(contact_id: uuid.UUID) -> dict[str, str]:
     return {"id": str(contact_id), "href": f"{CONTACTS_PATH}/{contact_id}"}
 
 
-def _with_affiliations(member_id: uuid.UUID | None = None) -> Any:
+def _with_affiliations(member_id: uuid.UUID | None = None, *, page: bool = False) -> Any:
     """Load affiliations (and their member) in one query per page; only those with
-    ``member_id`` when given."""
+    ``member_id`` when given.
+
+    ``page``: a list shows each affiliation's member by id and name only, so only those are
+    read (a member row is some thirty columns); a contact read for a write loads them whole.
+    """
     affiliations: Any = Contact.affiliations
     if member_id is not None:
         affiliations = affiliations.and_(Affiliation.member_id == member_id)
-    return selectinload(affiliations).selectinload(Affiliation.member)
+    members = selectinload(affiliations).selectinload(Affiliation.member)
+    return members.load_only(Member.id, Member.name) if page else members
+
+
+# What a page of contacts shows or sorts on: not the search text nor the version.
+_PAGE_COLUMNS = (defer(Contact.search_text), defer(Contact.version))
 
 
 def _affiliation_filter(*, member_id: uuid.UUID | None, role: str | None) -> ColumnElement[bool]:
@@ -84,7 +93,7 @@ def list_contacts(
 
     ``q`` matches names and e-mail ignoring case and accents: each word must appear.
     """
-    stmt = select(Contact).options(_with_affiliations())
+    stmt = select(Contact).options(*_PAGE_COLUMNS, _with_affiliations(page=True))
     return _filter_contacts(
         stmt,
         q=q,
@@ -123,7 +132,7 @@ def list_member_contacts(
     """A member's contacts, each loaded with its affiliation to that member only."""
     if session.get(Member, member_id) is None:
         raise NotFound("member", member_id)
-    stmt = select(Contact).options(_with_affiliations(member_id))
+    stmt = select(Contact).options(*_PAGE_COLUMNS, _with_affiliations(member_id, page=True))
     # The collections hold a subset of the affiliations: never reuse ones loaded before.
     stmt = stmt.execution_options(populate_existing=True)
     return _filter_contacts(stmt, member_id=member_id, **filters)

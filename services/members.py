@@ -14,7 +14,7 @@ from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload, with_expression
+from sqlalchemy.orm import Session, defer, joinedload, selectinload, with_expression
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -150,14 +150,24 @@ def member_loader_options(*, single: bool = False) -> tuple[ORMOption, ...]:
 
     The parent (at most one row) is joined in. Domains are joined in too when one member is
     read, so that a GET costs one query; for pages they come in one second query instead,
-    so that the page's rows are not repeated once per domain.
+    so that the page's rows are not repeated once per domain. A page reads only the columns
+    its rows show (its parents only their id and name); a record read for a write or an ETag
+    is whole.
 
     Built once per process: the options are immutable, and building them (subquery
     included) costs more than the query they add to.
     """
+    if single:
+        return (
+            joinedload(Member.domains),
+            joinedload(Member.parent),
+            with_expression(Member.contacts_count, _contacts_count()),
+        )
     return (
-        joinedload(Member.domains) if single else selectinload(Member.domains),
-        joinedload(Member.parent),
+        defer(Member.search_text),  # what a page shows: not the search text nor the version
+        defer(Member.version),
+        selectinload(Member.domains),
+        joinedload(Member.parent).load_only(Member.id, Member.name),
         with_expression(Member.contacts_count, _contacts_count()),
     )
 
