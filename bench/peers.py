@@ -1,10 +1,10 @@
 """mrm side by side with two public projects on the same stack, in one interleaved run.
 
-The peers are a flask-smorest + flask-jwt-extended + SQLAlchemy items API
-(https://github.com/tecladocode/rest-api-smorest-docker) and an APIFairy + marshmallow +
-SQLAlchemy API (https://github.com/miguelgrinberg/microblog-api). Their code is never part of
-this repository: whoever runs the benchmark fetches them (``git clone --bare`` is enough) and
-gives their paths on the command line or in ``MRM_PEER_SMOREST`` / ``MRM_PEER_MICROBLOG``::
+The peers are a flask-smorest + flask-jwt-extended + SQLAlchemy items API (the public
+repository tecladocode/rest-api-smorest-docker) and an APIFairy + marshmallow + SQLAlchemy API
+(miguelgrinberg/microblog-api). Their code is never part of this repository: whoever runs the
+benchmark fetches them (``git clone --bare`` is enough) and gives their paths on the command
+line or in ``MRM_PEER_SMOREST`` / ``MRM_PEER_MICROBLOG``::
 
     python -m bench.peers --smorest ~/src/rest-api-smorest-docker \\
         --microblog ~/src/microblog-api --duration 10 --rounds 3
@@ -17,10 +17,11 @@ user; 50 items in one store, 50 posts), and starts it under gunicorn with mrm's 
 settings (api/gunicorn_config.py: workers, gthread, threads, keep-alive). mrm and the ceiling
 run on the bench database as in ``bench.run``. Then for each scenario (get one record by id,
 list a page, create one record) wrk runs against every server in turn, round after round,
-with a fresh token before each run. The peers are measured as they are, with one exception:
+with a fresh token before each run. The peers are measured as they are, with two settings:
 the smorest API issues integer JWT subjects that PyJWT >= 2.10 refuses, so its WSGI entry
-sets ``JWT_VERIFY_SUB = False``. The results, with the commits and package versions of each
-peer, go to ``bench/results/peers-<time>.md`` and ``.json``.
+sets ``JWT_VERIFY_SUB = False``; the microblog API runs with ``USE_CORS=no`` (no request of the
+benchmark is cross-origin) and tokens valid for ten hours. The results, with the commits and
+package versions of each peer, go to ``bench/results/peers-<time>.md`` and ``.json``.
 """
 
 import argparse
