@@ -347,7 +347,7 @@ class AttendanceTotalsOut(ma.Schema):
     by_category = ma.fields.List(ma.fields.Nested(CategoryTotalsOut))
 
 
-class AttendanceOut(ma.Schema):
+class AttendanceSheet(ma.Schema):
     """The attendance sheet of an event: participants and totals by category."""
 
     event_id = ma.fields.UUID()
@@ -367,7 +367,7 @@ class StatusCountsOut(ma.Schema):
     no_show = ma.fields.Integer()
 
 
-class EventStatsOut(ma.Schema):
+class EventFigures(ma.Schema):
     """Registrations of an event by status, overall and by category of organisation."""
 
     event_id = ma.fields.UUID()

@@ -13,21 +13,21 @@ from api.blueprint import Blueprint
 from api.etag import if_match_versions
 from api.extensions import db
 from api.pagination import page_response, paginate
-from api.responses import Headers, created, etag_headers, with_etag
+from api.responses import ETAG, Headers, created, etag_headers, with_etag
 from models import Event, Registration
 from schemas.common import RestoreRequest
 from schemas.events import (
-    AttendanceOut,
+    AttendanceSheet,
     EventArchive,
     EventCancel,
     EventCancellationOut,
     EventCreate,
+    EventFigures,
     EventOut,
     EventPage,
     EventPatch,
     EventQuery,
     EventRegistrationQuery,
-    EventStatsOut,
     EventUpsert,
     RegistrationCreate,
     RegistrationOut,
@@ -198,7 +198,7 @@ class EventCancellation(MethodView):
     @blp.auth("events:write")
     @blp.if_match
     @blp.arguments(EventCancel, required=False)
-    @blp.response(200, EventCancellationOut)
+    @blp.response(200, EventCancellationOut, headers={"ETag": ETAG})
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any], event_id: uuid.UUID) -> tuple[dict[str, Any], Headers]:
@@ -307,14 +307,14 @@ def _attendance_csv(sheet: dict[str, Any]) -> Response:
 @blp.route("/events/<uuid:event_id>/attendance")
 class EventAttendance(MethodView):
     @blp.auth("events:read")
-    @blp.response(200, AttendanceOut)
+    @blp.response(200, AttendanceSheet)
     @blp.doc(
         responses={
-            "200": {
+            200: {
                 "content": {
                     "text/csv": {
                         "schema": {"type": "string"},
-                        "example": ",".join(CSV_COLUMNS) + "\n",
+                        "examples": {"header": {"value": ",".join(CSV_COLUMNS) + "\n"}},
                     }
                 }
             }
@@ -337,7 +337,7 @@ class EventAttendance(MethodView):
 @blp.route("/events/<uuid:event_id>/stats")
 class EventStats(MethodView):
     @blp.auth("events:read")
-    @blp.response(200, EventStatsOut)
+    @blp.response(200, EventFigures)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, event_id: uuid.UUID) -> dict[str, Any]:
         """An event's figures: registrations by status, overall and by category"""
