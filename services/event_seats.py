@@ -53,6 +53,21 @@ def taken_seats(session: Session, event_id: uuid.UUID) -> int:
     )
 
 
+def waiting_count(session: Session, event_id: uuid.UUID) -> int:
+    """Registrations of the event still on its waiting list."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Registration)
+            .where(
+                Registration.event_id == event_id,
+                Registration.status == RegistrationStatus.WAITLISTED,
+            )
+        )
+        or 0
+    )
+
+
 def next_waitlist_number(session: Session, event_id: uuid.UUID) -> int:
     """One more than any number the event's waiting list ever gave."""
     highest = session.scalar(

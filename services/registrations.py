@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session, with_expression
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     Affiliation,
@@ -43,12 +44,13 @@ from services.event_seats import (
     next_waitlist_number,
     taken_seats,
     takes_seat,
+    waiting_count,
     waitlist_position,
 )
 from services.events import event_day
 from services.journal import JournalSpec, record_action, register
 from services.member_memberships import MEMBER_STATUSES, has_membership_status
-from services.pagination import datetime_key
+from services.pagination import Page, datetime_key, keyset_page
 from services.transactions import check_version, commit
 
 REGISTRATIONS_PATH = "/api/v1/registrations"
@@ -102,13 +104,34 @@ def list_registrations(
     return stmt
 
 
-def list_event_registrations(
-    session: Session, *, event_id: uuid.UUID, **filters: Any
-) -> Select[tuple[Registration]]:
-    """An existing event's registrations (``NotFound`` for an unknown event)."""
-    if session.scalar(select(Event.id).where(Event.id == event_id)) is None:
+def event_registrations_page(
+    session: Session,
+    *,
+    event_id: uuid.UUID,
+    sort: str,
+    limit: int,
+    cursor: str | None = None,
+    include_total: bool = False,
+    **filters: Any,
+) -> Page:
+    """One page of an existing event's registrations (``NotFound`` for an unknown event).
+
+    The event is looked up only when the first page comes back empty: a page with rows proves
+    it exists, so the common case costs one statement.
+    """
+    page = keyset_page(
+        session,
+        list_registrations(event_id=event_id, **filters),
+        id_column=Registration.id,
+        sortable=REGISTRATION_SORT_KEYS,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        include_total=include_total,
+    )
+    if not page.items and session.scalar(select(Event.id).where(Event.id == event_id)) is None:
         raise NotFound("event", event_id)
-    return list_registrations(event_id=event_id, **filters)
+    return page
 
 
 def get_registration(session: Session, registration_id: uuid.UUID) -> Registration:
@@ -263,9 +286,11 @@ def register_for_event(session: Session, *, event_id: uuid.UUID, **fields: Any) 
         currency=event.currency,
         status=RegistrationStatus.REGISTERED.value,
     )
+    position = None
     if seat and event.capacity is not None and taken_seats(session, event.id) >= event.capacity:
         registration.status = RegistrationStatus.WAITLISTED.value
         registration.waitlist_number = next_waitlist_number(session, event.id)
+        position = waiting_count(session, event.id) + 1
     session.add(registration)
     duplicate_factory = _duplicate_factory(session, event.id, fields)
     commit(
@@ -275,7 +300,9 @@ def register_for_event(session: Session, *, event_id: uuid.UUID, **fields: Any) 
             "uq_registrations_event_id_guest_email": duplicate_factory,
         },
     )
-    return get_registration(session, registration.id)
+    # Everything the answer shows is in memory (nothing expires on commit): no re-read.
+    set_committed_value(registration, "waitlist_position", position)
+    return registration
 
 
 def _locked(session: Session, registration_id: uuid.UUID) -> tuple[Event, Registration]:

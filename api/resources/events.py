@@ -3,7 +3,6 @@
 import csv
 import io
 import uuid
-from functools import partial
 from typing import Any
 
 from flask import Response, request
@@ -56,8 +55,8 @@ from services.registrations import (
     REGISTRATION_SORT_KEYS,
     cancel_registration,
     check_in,
+    event_registrations_page,
     get_registration,
-    list_event_registrations,
     list_registrations,
     register_for_event,
     update_registration,
@@ -270,8 +269,8 @@ class EventRegistrations(MethodView):
 
         In registration order by default; each waiting one shows its `waitlist_position`.
         """
-        lister = partial(list_event_registrations, db.session, event_id=event_id)
-        return paginate(db.session, lister, query, REGISTRATION_SORT_KEYS, Registration.id)
+        page = event_registrations_page(db.session, event_id=event_id, **query)
+        return page_response(page)
 
     @blp.auth("events:write")
     @blp.arguments(RegistrationCreate)
