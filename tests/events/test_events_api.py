@@ -226,3 +226,60 @@ def test_organisers_and_domains(client, staff_headers, admin_headers):
     assert event["organiser_ids"] == [me["id"]]
     assert [d["code"] for d in event["domains"]] == ["digital_health"]
     assert event["co_funders"] == ["Bpifrance"]
+
+
+def test_list_filters(client, staff_headers, session):
+    from datetime import UTC, datetime
+
+    from tests.members.factories import domain_by_code
+
+    imaging = domain_by_code(session, "imaging")
+    early = make_event(
+        session,
+        domains=[imaging],
+        title="Matinale Imagerie médicale",
+        type="workshop",
+        starts_at=datetime(2030, 1, 10, 8, tzinfo=UTC),
+        ends_at=datetime(2030, 1, 10, 12, tzinfo=UTC),
+    )
+    late = make_event(
+        session,
+        title="Assemblée générale",
+        type="general_assembly",
+        status="draft",
+        starts_at=datetime(2030, 6, 10, 8, tzinfo=UTC),
+        ends_at=datetime(2030, 6, 10, 12, tzinfo=UTC),
+    )
+    session.commit()
+
+    def ids(query: str) -> set[str]:
+        response = client.get(f"{URL}?{query}", headers=staff_headers)
+        assert response.status_code == 200, response.get_json()
+        return {event["id"] for event in response.get_json()["data"]}
+
+    assert ids("q=imagerie%20medicale") == {str(early.id)}
+    assert ids("q=ASSEMBLEE") == {str(late.id)}
+    assert ids("type=workshop") >= {str(early.id)}
+    assert str(late.id) not in ids("type=workshop")
+    assert ids("status=draft") >= {str(late.id)}
+    assert str(early.id) not in ids("status=draft")
+    assert ids("domain=imaging") == {str(early.id)}
+    window = ids("starts_after=2030-01-01T00:00:00Z&starts_before=2030-02-01T00:00:00Z")
+    assert window == {str(early.id)}
+    assert ids("updated_since=2000-01-01T00:00:00Z") >= {str(early.id), str(late.id)}
+    assert not ids("updated_since=2999-01-01T00:00:00Z")
+    for bad in ("status=over", "starts_after=2030-01-01T00:00:00", "bogus=1", "sort=title"):
+        assert client.get(f"{URL}?{bad}", headers=staff_headers).status_code == 422, bad
+
+
+def test_cursor_pages_through_events(client, staff_headers, session):
+    for _ in range(5):
+        make_event(session)
+    session.commit()
+    seen: list[str] = []
+    url = f"{URL}?limit=2"
+    while url:
+        body = client.get(url, headers=staff_headers).get_json()
+        seen += [event["id"] for event in body["data"]]
+        url = f"{URL}?limit=2&cursor={body['next_cursor']}" if body["next_cursor"] else None
+    assert len(seen) == len(set(seen)) >= 5
