@@ -18,6 +18,7 @@ from api.resources import (
     changes,
     contacts,
     domains,
+    events,
     health,
     interactions,
     invoices,
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         membership_plans,
         memberships,
         invoices,
+        events,
         changes,
         webhooks,
     ):

@@ -66,13 +66,16 @@ def handle_service_error(error: service_errors.ServiceError) -> Response:
             return problem_response(404, detail=error.detail, slug="not-found")
         case service_errors.InvalidInput():
             return problem_response(
-                422, detail=error.detail, slug="validation-error", errors=error.errors
+                422,
+                detail=error.detail,
+                slug=error.rule or "validation-error",
+                errors=error.errors,
             )
         case service_errors.Conflict():
             extra = {"existing": error.existing} if error.existing else None
             errors = {error.field: [error.detail]} if error.field else None
             return problem_response(
-                409, detail=error.detail, slug="conflict", errors=errors, extra=extra
+                409, detail=error.detail, slug=error.rule or "conflict", errors=errors, extra=extra
             )
         case service_errors.PreconditionFailed():
             return problem_response(412, detail=error.detail, slug="precondition-failed")

@@ -98,6 +98,28 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("interactions.InteractionRestoring", "post"): "restoreInteraction",
     ("interactions.MemberTimeline", "get"): "getMemberTimeline",
     ("interactions.ContactTimeline", "get"): "getContactTimeline",
+    ("events.Events", "get"): "listEvents",
+    ("events.Events", "post"): "createEvent",
+    ("events.EventById", "get"): "getEvent",
+    ("events.EventById", "patch"): "updateEvent",
+    ("events.EventById", "delete"): "deleteEvent",
+    ("events.EventByExternalId", "put"): "upsertEventByExternalId",
+    ("events.EventPublishing", "post"): "publishEvent",
+    ("events.EventCompletion", "post"): "completeEvent",
+    ("events.EventCancellation", "post"): "cancelEvent",
+    ("events.EventArchiving", "post"): "archiveEvent",
+    ("events.EventRestoring", "post"): "restoreEvent",
+    ("events.EventHistory", "get"): "getEventHistory",
+    ("events.EventRegistrations", "get"): "listEventRegistrations",
+    ("events.EventRegistrations", "post"): "registerForEvent",
+    ("events.EventAttendance", "get"): "getEventAttendance",
+    ("events.EventStats", "get"): "getEventStats",
+    ("events.Registrations", "get"): "listRegistrations",
+    ("events.RegistrationById", "get"): "getRegistration",
+    ("events.RegistrationById", "patch"): "updateRegistration",
+    ("events.RegistrationCancellation", "post"): "cancelRegistration",
+    ("events.RegistrationCheckIn", "post"): "checkInRegistration",
+    ("events.RegistrationHistory", "get"): "getRegistrationHistory",
 }
 
 
@@ -291,4 +313,40 @@ REQUEST_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         }
     },
     "updateAffiliation": {"board": {"roles": ["board"], "end_date": "2030-12-31"}},
+    "createEvent": {
+        "conference": {
+            "title": "Journée de l'innovation en santé",
+            "type": "conference",
+            "status": "published",
+            "starts_at": "2030-10-24T09:00:00+02:00",
+            "ends_at": "2030-10-24T18:00:00+02:00",
+            "venue": "Genopole, Évry-Courcouronnes",
+            "capacity": 120,
+            "members_only": False,
+            "member_price_cents": 0,
+            "non_member_price_cents": 15000,
+            "co_funders": ["Région Île-de-France", "Bpifrance"],
+            "domains": ["digital_health"],
+        }
+    },
+    "updateEvent": {"bigger_room": {"capacity": 150, "venue": "Amphithéâtre A"}},
+    "upsertEventByExternalId": {
+        "import": {
+            "title": "Atelier dispositifs médicaux",
+            "type": "workshop",
+            "starts_at": "2030-11-05T14:00:00+01:00",
+            "ends_at": "2030-11-05T17:00:00+01:00",
+        }
+    },
+    "cancelEvent": {"weather": {"reason": "Venue unavailable."}},
+    "archiveEvent": {"old": {"reason": "Past season."}},
+    "registerForEvent": {
+        "guest": {
+            "guest_name": "Claire Martin",
+            "guest_email": "claire.martin@example.fr",
+            "guest_organisation": "Example Biotech",
+            "guest_category": "startup",
+        }
+    },
+    "updateRegistration": {"notes": {"notes": "Vegetarian lunch."}},
 }

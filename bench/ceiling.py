@@ -490,6 +490,12 @@ UNION ALL
 SELECT members.archived_at, CAST('record.archived' AS VARCHAR(30)), members.id,
 CAST('Member archived' AS VARCHAR(200)), CAST('members' AS VARCHAR(30))
 FROM members WHERE members.id = %(id)s::UUID AND members.archived_at IS NOT NULL
+UNION ALL
+SELECT registrations.registered_at, CAST('registration' AS VARCHAR(30)), registrations.id,
+CAST('Event registration: ' || events.title AS VARCHAR(200)),
+CAST('registrations' AS VARCHAR(30))
+FROM registrations JOIN events ON events.id = registrations.event_id
+WHERE registrations.member_id = %(id)s::UUID
 ) AS timeline ORDER BY timeline.at DESC, timeline.kind DESC, timeline.id DESC
 LIMIT %(limit)s::INTEGER"""
 
@@ -525,3 +531,123 @@ def member_timeline(member_id: uuid.UUID) -> Response:
 
 
 SQL_MEMBER_EXISTS = f"SELECT {MEMBER_COLUMNS} FROM members WHERE members.id = %(id)s::UUID"
+
+
+# --- Events: services/registrations.py ----------------------------------------------------
+
+REGISTRATION_FIELDS = (
+    "id", "event_id", "contact_id", "member_id", "guest_name", "guest_email",
+    "guest_organisation", "guest_category", "role", "status", "waitlist_position", "price_cents",
+    "price_basis", "currency", "notes", "registered_at", "cancelled_at", "checked_in_at",
+    "promoted_at", "created_at", "updated_at",
+)  # fmt: skip
+
+REGISTRATION_COLUMNS = """registrations.event_id, registrations.contact_id,
+registrations.member_id, registrations.guest_name, registrations.guest_email,
+registrations.guest_organisation, registrations.guest_category, registrations.role,
+registrations.status, registrations.registered_at, registrations.cancelled_at,
+registrations.checked_in_at, registrations.promoted_at, registrations.waitlist_number,
+registrations.price_cents, registrations.price_basis, registrations.currency,
+registrations.notes, registrations.id, registrations.created_at, registrations.updated_at,
+registrations.version"""
+
+SQL_EVENT_EXISTS = "SELECT events.id FROM events WHERE events.id = %(id)s::UUID"
+
+# The waiting-list rank of services/event_seats.waitlist_position, and the keyset page.
+SQL_EVENT_REGISTRATIONS_PAGE = f"""SELECT CASE WHEN (registrations.status = 'waitlisted')
+THEN (SELECT count(*) AS count_1 FROM registrations AS registrations_1
+WHERE registrations_1.event_id = registrations.event_id
+AND registrations_1.status = 'waitlisted'
+AND registrations_1.waitlist_number <= registrations.waitlist_number) END AS waitlist_position,
+{REGISTRATION_COLUMNS} FROM registrations WHERE registrations.event_id = %(id)s::UUID
+ORDER BY registrations.registered_at ASC, registrations.id ASC LIMIT %(limit)s::INTEGER"""
+
+
+@app.get("/api/v1/events/<uuid:event_id>/registrations")
+def list_event_registrations(event_id: uuid.UUID) -> Response:
+    limit = min(int(request.args.get("limit", 50)), 200)
+    with pool().connection() as connection, connection.cursor() as cursor:
+        if refused := require("events:read", cursor):
+            return refused
+        rows = cursor.execute(
+            SQL_EVENT_REGISTRATIONS_PAGE, {"id": event_id, "limit": limit + 1}
+        ).fetchall()
+        # As mrm: the event is looked up only when the page is empty.
+        if not rows and cursor.execute(SQL_EVENT_EXISTS, {"id": event_id}).fetchone() is None:
+            return problem(404, "No such event.")
+    data = [{name: row[name] for name in REGISTRATION_FIELDS} for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _cursor_of("registered_at", last["registered_at"].isoformat(), last["id"])
+    return json_response({"data": data, "next_cursor": next_cursor})
+
+
+# The event row locked for the seat count, as services/event_seats.lock_event does.
+SQL_LOCK_EVENT = """SELECT events.status, events.capacity, events.registration_opens_at,
+events.registration_closes_at, events.ends_at, events.members_only, events.member_price_cents,
+events.non_member_price_cents, events.currency, events.id
+FROM events WHERE events.id = %(id)s::UUID FOR UPDATE"""
+
+SQL_ACTIVE_GUEST = """SELECT registrations.id FROM registrations
+WHERE registrations.event_id = %(event_id)s::UUID
+AND registrations.guest_email = %(guest_email)s::VARCHAR AND registrations.status != 'cancelled'"""
+
+SQL_SEATS_TAKEN = """SELECT count(*) AS count_1 FROM registrations
+WHERE registrations.event_id = %(event_id)s::UUID AND registrations.role = 'attendee'
+AND registrations.status IN ('registered', 'attended')"""
+
+SQL_INSERT_REGISTRATION = """INSERT INTO registrations (event_id, contact_id, member_id,
+guest_name, guest_email, guest_organisation, guest_category, role, status, registered_at,
+cancelled_at, checked_in_at, promoted_at, waitlist_number, price_cents, price_basis, currency,
+notes, id, created_at, updated_at, version) VALUES (%(event_id)s::UUID, NULL, NULL,
+%(guest_name)s::VARCHAR, %(guest_email)s::VARCHAR, %(guest_organisation)s::VARCHAR, NULL,
+'attendee', %(status)s::VARCHAR, %(now)s, NULL, NULL, NULL, NULL, %(price_cents)s::INTEGER,
+'non_member', %(currency)s::VARCHAR, NULL, %(id)s::UUID, %(now)s, %(now)s, 1)"""
+
+
+@app.post("/api/v1/events/<uuid:event_id>/registrations")
+def register(event_id: uuid.UUID) -> Response:
+    """A guest attendee: lock the event, check status, window and duplicates, count the seats
+    when the event has a capacity, insert; the response is built from what was inserted."""
+    body = request.get_json()
+    now = datetime.now(UTC)
+    guest_email = body.get("guest_email", "").strip().lower() or None
+    with pool().connection() as connection, connection.cursor() as cursor:
+        if refused := require("events:write", cursor):
+            return refused
+        event = cursor.execute(SQL_LOCK_EVENT, {"id": event_id}).fetchone()
+        if event is None:
+            return problem(404, "No such event.")
+        closes = event["registration_closes_at"] or event["ends_at"]
+        if event["status"] != "published" or now >= closes or event["members_only"]:
+            return problem(409, "Registration refused.")
+        if (
+            guest_email
+            and cursor.execute(
+                SQL_ACTIVE_GUEST, {"event_id": event_id, "guest_email": guest_email}
+            ).fetchone()
+        ):
+            return problem(409, "Already registered.")
+        status = "registered"
+        if event["capacity"] is not None:
+            taken = cursor.execute(SQL_SEATS_TAKEN, {"event_id": event_id}).fetchone()["count_1"]
+            if taken >= event["capacity"]:
+                return problem(409, "The ceiling does not keep a waiting list.")
+        row = {
+            "id": uuid.uuid4(), "event_id": event_id, "now": now,
+            "guest_name": body["guest_name"].strip(), "guest_email": guest_email,
+            "guest_organisation": body.get("guest_organisation"), "status": status,
+            "price_cents": event["non_member_price_cents"], "currency": event["currency"],
+        }  # fmt: skip
+        cursor.execute(SQL_INSERT_REGISTRATION, row)
+    out = {name: None for name in REGISTRATION_FIELDS} | {
+        "id": row["id"], "event_id": event_id, "guest_name": row["guest_name"],
+        "guest_email": guest_email, "guest_organisation": row["guest_organisation"],
+        "role": "attendee", "status": status, "price_cents": row["price_cents"],
+        "price_basis": "non_member", "currency": row["currency"], "registered_at": now,
+        "created_at": now, "updated_at": now,
+    }  # fmt: skip
+    return json_response(
+        out, 201, headers={"Location": f"/api/v1/registrations/{row['id']}", "ETag": '"v1"'}
+    )

@@ -2,8 +2,9 @@
 
 ``python -m bench.generate --scale 1`` loads 5,000 members and 20,000 contacts (scale 20: twenty
 times that), and about ten interactions per member and year over three years (150,000; three
-million at scale 20) owned by generated staff users, into ``DATABASE_URL`` after migrating it,
-and creates the bench users. The same seed
+million at scale 20) owned by generated staff users, one event per 50 members with their
+registrations (about 100 events and 9,000 registrations at scale 1), into ``DATABASE_URL`` after
+migrating it, and creates the bench users. The same seed
 gives the same rows, ids included, so two runs measure the same data. Rows go in through the
 project's models in bulk (``session.execute(insert(Model), rows)``, which SQLAlchemy sends as
 multi-row INSERTs), with ``search_text``/``sort_name`` folded by ``services.text`` exactly as the
@@ -26,9 +27,11 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 from stdnum import luhn
 
+from bench.events import generate_events
 from bench.memberships import generate_memberships
 from models import (
     AuthSession,
+    Event,
     FeeSchedule,
     Interaction,
     InteractionContact,
@@ -42,7 +45,10 @@ from models import (
     MembershipCampaign,
     MembershipPayment,
     MembershipPlan,
+    Registration,
     User,
+    event_domains,
+    event_organisers,
 )
 from models.contacts import Affiliation, AffiliationRole, Contact
 from models.members import HEADCOUNT_BANDS, Domain, Member, MemberCategory, member_domains
@@ -119,6 +125,8 @@ class GenerationReport:
     memberships: int = 0
     payments: int = 0
     interactions: int = 0
+    events: int = 0
+    registrations: int = 0
     seconds: float = 0.0
     rows_per_second: float = 0.0
     member_ids: list[uuid.UUID] = field(default_factory=list, repr=False)
@@ -432,6 +440,7 @@ def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[st
 def wipe_bench_data(session: Session) -> None:
     """Empty the tables the generator and the benchmark write (the domain vocabulary stays)."""
     tables = [
+        "registrations", "event_organisers", "event_domains", "events",
         "interaction_participants", "interaction_contacts", "interaction_members", "interactions",
         "invoices", "invoice_counters", "membership_payments", "memberships",
         "membership_campaigns", "fee_schedules", "membership_plans",
@@ -457,6 +466,8 @@ def wipe_bench_data(session: Session) -> None:
         for model in (MembershipCampaign, FeeSchedule, MembershipPlan):
             session.execute(delete(model))
         for model in reversed(_INTERACTION_TABLES.values()):
+            session.execute(delete(model))
+        for model in (Registration, event_organisers, event_domains, Event):
             session.execute(delete(model))
         # SQLite checks RESTRICT row by row: a parent may not go before its subsidiaries.
         session.execute(update(Member).values(parent_id=None))
@@ -536,6 +547,10 @@ def generate(
         batch_size,
     )
     report.timings["interactions"] = time.perf_counter() - started
+    # Events draw from a generator of their own too: the rows above stay as they were.
+    event_counts = generate_events(session, random.Random(seed + 2), contacts_of, batch_size, now)
+    report.events, report.registrations = event_counts.events, event_counts.registrations
+    report.timings["events"] = time.perf_counter() - started
 
     session.flush()
     report.members = len(member_ids)
@@ -606,7 +621,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Loaded {report.members} members, {report.contacts} contacts, "
         f"{report.affiliations} affiliations, {report.member_domains} member domains, "
         f"{report.memberships} memberships, {report.payments} payments, "
-        f"{report.interactions} interactions "
+        f"{report.interactions} interactions, {report.events} events, "
+        f"{report.registrations} registrations "
         f"in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s; "
         + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items())
         + ")"

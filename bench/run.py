@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bench import generate
+from bench.events import OPEN_EVENT_EXTERNAL_ID, REGISTERED_NAME_PREFIX
 from bench.loadgen import WrkResult, open_loop, require_wrk, run_wrk
 from bench.machine import machine_info, workers_rss_kib
 from bench.servers import Server, start_gunicorn
@@ -56,7 +57,13 @@ class Scenario:
 
 # Scenarios whose ceiling answer is compared with mrm's before measuring.
 PARITY_CHECKED = frozenset(
-    {"get_member", "list_members_filter", "list_members_q", "list_contacts_q"}
+    {
+        "get_member",
+        "list_members_filter",
+        "list_members_q",
+        "list_contacts_q",
+        "list_event_registrations",
+    }
 )
 
 
@@ -67,6 +74,9 @@ class BenchData:
     # Rare terms (a SIREN matches one member): without an index that fits the search, finding
     # them scans the whole table, so they show whether search latency grows with the data.
     rare_member_terms: list[str] = field(default_factory=list)
+    # Generated events with registrations, and the open event guests register for.
+    event_ids: list[str] = field(default_factory=list)
+    open_event_id: str = ""
 
 
 def _member_paths(data: BenchData) -> list[str]:
@@ -110,6 +120,21 @@ def _create_lines(_data: BenchData) -> list[str]:
     return ["/api/v1/members", json.dumps(body, ensure_ascii=False)]
 
 
+def _event_registrations_paths(data: BenchData) -> list[str]:
+    return [f"/api/v1/events/{event_id}/registrations?limit=50" for event_id in data.event_ids]
+
+
+def _register_lines(data: BenchData) -> list[str]:
+    """A guest attendee of the open event; each request a new one (the unique SIREN of the
+    create mode makes the name and e-mail unique)."""
+    body = {
+        "guest_name": REGISTERED_NAME_PREFIX + "__SIREN__",
+        "guest_email": "bench-reg-__SIREN__@example.org",
+        "guest_organisation": "Bench Biotech",
+    }
+    return [f"/api/v1/events/{data.open_event_id}/registrations", json.dumps(body)]
+
+
 def _token_lines(_data: BenchData) -> list[str]:
     return [generate.BENCH_USERS["admin"], generate.BENCH_PASSWORD]
 
@@ -122,6 +147,13 @@ SCENARIOS = (
     Scenario("member_timeline", "member timeline, first page", "get", _member_timeline_paths),
     Scenario("list_interactions_q", "list interactions with q", "get", _interactions_q_paths),
     Scenario("create_member", "create member", "create", _create_lines),
+    Scenario(
+        "list_event_registrations",
+        "list 50 registrations of an event",
+        "get",
+        _event_registrations_paths,
+    ),
+    Scenario("register", "register a guest for an event", "create", _register_lines),
     # argon2 at 64 MiB per login: few connections, or the box swaps rather than measures.
     Scenario(
         "token", "token issue (login)", "token", _token_lines, on_ceiling=False, connections=4
@@ -165,6 +197,23 @@ def remove_created_members(url: str) -> int:
     return removed
 
 
+def remove_created_registrations(url: str) -> int:
+    """Delete the registrations the register scenario added, so every run starts the same."""
+    from sqlalchemy import create_engine, text  # noqa: PLC0415
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        removed = connection.execute(
+            text("DELETE FROM registrations WHERE contact_id IS NULL AND guest_name LIKE :prefix"),
+            {"prefix": REGISTERED_NAME_PREFIX + "%"},
+        ).rowcount
+    if removed:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE registrations"))
+    engine.dispose()
+    return removed
+
+
 def load_bench_data(url: str) -> tuple[BenchData, str]:
     """Member ids and contact search terms from the database, and the server's version."""
     from sqlalchemy import create_engine, text  # noqa: PLC0415
@@ -193,12 +242,24 @@ def load_bench_data(url: str) -> tuple[BenchData, str]:
                      "ORDER BY id LIMIT 3")
             )
         ]  # fmt: skip
+        event_ids = [
+            str(row[0])
+            for row in connection.execute(
+                text("SELECT event_id FROM registrations GROUP BY event_id ORDER BY event_id")
+            )
+        ]
+        open_event = connection.scalar(
+            text("SELECT id FROM events WHERE external_id = :external_id"),
+            {"external_id": OPEN_EVENT_EXTERNAL_ID},
+        )
         version = connection.scalar(text("SHOW server_version"))
     engine.dispose()
     data = BenchData(
         member_ids=ids,
         contact_terms=names + list(CONTACT_TERMS_EXTRA),
         rare_member_terms=sirens,
+        event_ids=event_ids,
+        open_event_id=str(open_event or ""),
     )
     return data, version
 
@@ -229,6 +290,8 @@ def check_parity(mrm: Server, ceiling: Server, data: BenchData, token: str) -> l
     paths = [_member_paths(data)[0], *_list_filter_paths(data)[:2], *_list_q_paths(data)[:2]]
     if "list_contacts_q" in PARITY_CHECKED:
         paths += _contacts_q_paths(data)[:2]
+    if "list_event_registrations" in PARITY_CHECKED and data.event_ids:
+        paths += _event_registrations_paths(data)[:2]
     differences = []
     for path in paths:
         ours, bare = (
@@ -403,6 +466,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     )
     parser.add_argument("--label", default="", help="a note stored with the results")
+    parser.add_argument(
+        "--ports", default="", help="mrm,ceiling ports to listen on (default: any free ones)"
+    )
     return parser.parse_args(argv)
 
 
@@ -425,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear pr
         }  # fmt: skip
         print(f"  loaded in {loaded.seconds:.1f} s ({loaded.rows_per_second:,.0f} rows/s)")
     remove_created_members(args.database_url)
+    remove_created_registrations(args.database_url)
     data, pg_version = load_bench_data(args.database_url)
     random.Random(1).shuffle(data.member_ids)
 
@@ -453,10 +520,13 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear pr
         path.write_text("\n".join(scenario.lines(data)) + "\n", encoding="utf-8")
         data_files[scenario.name] = path
 
-    mrm = start_gunicorn("mrm", "wsgi:app", mrm_env, work_dir)
+    ports = [int(port) for port in args.ports.split(",")] if args.ports else [None, None]
+    mrm = start_gunicorn("mrm", "wsgi:app", mrm_env, work_dir, port=ports[0])
     ceiling = None
     try:
-        ceiling = start_gunicorn("ceiling", "bench.ceiling:app", common_env, work_dir)
+        ceiling = start_gunicorn(
+            "ceiling", "bench.ceiling:app", common_env, work_dir, port=ports[1]
+        )
         args.mrm_url_for_tokens = mrm.base_url
         args.servers = (mrm, ceiling)
         run_ids = RunIds()
@@ -568,6 +638,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear pr
         if ceiling is not None:
             ceiling.stop()
         remove_created_members(args.database_url)
+        remove_created_registrations(args.database_url)
 
     table = markdown_table(report)
     (RESULTS_DIR / f"{stamp}.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -7,6 +7,17 @@ tests rely on.
 from models.auth import AuthSession, LoginThrottle
 from models.base import Base
 from models.contacts import Affiliation, AffiliationRole, Contact, PhoneKind
+from models.events import (
+    Event,
+    EventStatus,
+    EventType,
+    PriceBasis,
+    Registration,
+    RegistrationRole,
+    RegistrationStatus,
+    event_domains,
+    event_organisers,
+)
 from models.interactions import (
     Interaction,
     InteractionChannel,
@@ -51,6 +62,9 @@ __all__ = [
     "Base",
     "Contact",
     "Domain",
+    "Event",
+    "EventStatus",
+    "EventType",
     "FeeSchedule",
     "Invoice",
     "InvoiceCounter",
@@ -76,10 +90,16 @@ __all__ = [
     "PaymentMethod",
     "PeriodType",
     "PhoneKind",
+    "PriceBasis",
+    "Registration",
+    "RegistrationRole",
+    "RegistrationStatus",
     "SizeBasis",
     "User",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",
+    "event_domains",
+    "event_organisers",
     "member_domains",
 ]

@@ -27,9 +27,13 @@ class InvalidInput(ServiceError):
         self,
         errors: Mapping[str, list[str]],
         detail: str = "The request has invalid fields; see errors.",
+        *,
+        rule: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.errors = dict(errors)
+        # The rule that refused the request, named in the problem ``type`` (default: generic).
+        self.rule = rule
 
 
 class Conflict(ServiceError):
@@ -41,10 +45,13 @@ class Conflict(ServiceError):
         *,
         field: str | None = None,
         existing: Mapping[str, Any] | None = None,
+        rule: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.field = field
         self.existing = dict(existing) if existing else None
+        # The rule that refused the request, named in the problem ``type`` (default: generic).
+        self.rule = rule
 
 
 class PreconditionFailed(ServiceError):

@@ -31,7 +31,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from models import Contact, Interaction, InteractionContact, InteractionMember, Member, User
+from models import (
+    Contact,
+    Event,
+    Interaction,
+    InteractionContact,
+    InteractionMember,
+    Member,
+    Registration,
+    User,
+)
 from models.types import UTCDateTime
 from services import strict_json
 from services.errors import InvalidInput, NotFound
@@ -42,7 +51,8 @@ from services.roles import Role
 INTERACTION = "interaction"
 RECORD_CREATED = "record.created"
 RECORD_ARCHIVED = "record.archived"
-TIMELINE_KINDS = (INTERACTION, RECORD_CREATED, RECORD_ARCHIVED)
+REGISTRATION = "registration"
+TIMELINE_KINDS = (INTERACTION, RECORD_CREATED, RECORD_ARCHIVED, REGISTRATION)
 
 
 @dataclass(frozen=True)
@@ -105,7 +115,30 @@ def _sources(
             record.archived_at, RECORD_ARCHIVED, record.id, literal(f"{label} archived"), resource
         ).where(record.id == record_id, record.archived_at.is_not(None))
 
-    return {INTERACTION: interactions, RECORD_CREATED: created, RECORD_ARCHIVED: archived}
+    sources = {INTERACTION: interactions, RECORD_CREATED: created, RECORD_ARCHIVED: archived}
+    sources[REGISTRATION] = _registrations(record)
+    return sources
+
+
+def _registrations(record: type[Member] | type[Contact]) -> Source:
+    """Event registrations of the member (any of its people) or of the contact, at the time
+    they registered."""
+    column = Registration.member_id if record is Member else Registration.contact_id
+
+    def registrations(_visible: ColumnElement[bool], record_id: Any) -> Select[Any]:
+        return (
+            _row(
+                Registration.registered_at,
+                REGISTRATION,
+                Registration.id,
+                literal("Event registration: ") + Event.title,
+                "registrations",
+            )
+            .join(Event, Event.id == Registration.event_id)
+            .where(column == record_id)
+        )
+
+    return registrations
 
 
 def _encode_cursor(item: TimelineItem) -> str:

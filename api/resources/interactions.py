@@ -181,7 +181,8 @@ class MemberTimeline(MethodView):
         """A member's timeline
 
         What happened with the member, newest first: interactions (confidential ones only for
-        those who may see them) and the member record's creation and archiving. Filter with
+        those who may see them), event registrations of its people, and the member record's
+        creation and archiving. Filter with
         `kinds`, `since` and `until`.
         """
         page = member_timeline(db.session, actor=current_user(), member_id=member_id, **query)
@@ -197,8 +198,8 @@ class ContactTimeline(MethodView):
     def get(self, contact_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
         """A contact's timeline
 
-        As for members: the contact's interactions the caller may see, and the contact record's
-        creation and archiving, newest first.
+        As for members: the contact's interactions the caller may see, their event
+        registrations, and the contact record's creation and archiving, newest first.
         """
         page = contact_timeline(db.session, actor=current_user(), contact_id=contact_id, **query)
         return page_response(page)

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from api.operations import EXAMPLE_MEMBER_ID
+from models import Registration
+from tests.events.factories import make_event
 from tests.factories import PASSWORD, make_user
 from tests.members.factories import domain_by_code, make_affiliation, make_contact, make_member
 
@@ -95,6 +97,11 @@ def _records(session: Any, operation_id: str) -> dict[str, str]:
     make_member(session, name="Example member", id=uuid.UUID(EXAMPLE_MEMBER_ID))
     user = make_user(session, role="staff")
     make_user(session, role="admin", email="admin@example.org", password=PASSWORD)
+    event = make_event(session)
+    registration = Registration(
+        event_id=event.id, contact_id=contact.id, status="registered", registered_at=now
+    )
+    session.add(registration)
     session.commit()
     return {
         "member_id": str(member.id),
@@ -103,6 +110,8 @@ def _records(session: Any, operation_id: str) -> dict[str, str]:
         "user_id": str(user.id),
         "domain_id": str(domain_by_code(session, "imaging").id),
         "external_id": "import-0042",
+        "event_id": str(event.id),
+        "registration_id": str(registration.id),
     }
 
 

@@ -1,0 +1,121 @@
+"""Seats of an event: who holds one, the waiting list, and promotion when one frees up.
+
+Every change to who holds a seat first locks the event row (``SELECT ... FOR UPDATE`` on
+PostgreSQL; SQLite's writers are serialised by ``BEGIN IMMEDIATE``), so that two registrations
+can never both take the last seat and two cancellations never promote the same registration:
+the transactions of one event run one after the other, each counting what the previous one
+committed. Only attendees take seats; speakers, organisers, exhibitors and press do not.
+"""
+
+import uuid
+
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from models import Event, Registration, RegistrationRole, RegistrationStatus
+from models.types import utcnow
+from services.errors import NotFound
+from services.journal import record_action
+
+SEAT_HOLDING = (RegistrationStatus.REGISTERED.value, RegistrationStatus.ATTENDED.value)
+
+
+def lock_event(session: Session, event_id: uuid.UUID) -> Event:
+    """The event, its row locked until the transaction ends."""
+    event = session.scalar(
+        select(Event)
+        .where(Event.id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if event is None:
+        raise NotFound("event", event_id)
+    return event
+
+
+def takes_seat(role: str) -> bool:
+    return role == RegistrationRole.ATTENDEE
+
+
+def taken_seats(session: Session, event_id: uuid.UUID) -> int:
+    """Attendees registered or already checked in."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Registration)
+            .where(
+                Registration.event_id == event_id,
+                Registration.role == RegistrationRole.ATTENDEE,
+                Registration.status.in_(SEAT_HOLDING),
+            )
+        )
+        or 0
+    )
+
+
+def waiting_count(session: Session, event_id: uuid.UUID) -> int:
+    """Registrations of the event still on its waiting list."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Registration)
+            .where(
+                Registration.event_id == event_id,
+                Registration.status == RegistrationStatus.WAITLISTED,
+            )
+        )
+        or 0
+    )
+
+
+def next_waitlist_number(session: Session, event_id: uuid.UUID) -> int:
+    """One more than any number the event's waiting list ever gave."""
+    highest = session.scalar(
+        select(func.max(Registration.waitlist_number)).where(Registration.event_id == event_id)
+    )
+    return (highest or 0) + 1
+
+
+def fill_seats(session: Session, event: Event) -> list[Registration]:
+    """Promote the first waiting registrations into the seats now free, in waiting order
+    (all of them when the capacity is unlimited). The caller holds the event lock."""
+    if event.status not in ("draft", "published"):
+        return []
+    stmt = (
+        select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+        )
+        .order_by(Registration.waitlist_number)
+    )
+    if event.capacity is not None:
+        free = event.capacity - taken_seats(session, event.id)
+        if free <= 0:
+            return []
+        stmt = stmt.limit(free)
+    promoted = list(session.scalars(stmt))
+    now = utcnow()
+    for registration in promoted:
+        registration.status = RegistrationStatus.REGISTERED.value
+        registration.promoted_at = now
+        record_action(session, registration, "promoted")
+    return promoted
+
+
+def waitlist_position() -> ColumnElement[int | None]:
+    """A waiting registration's rank among those still waiting for its event (1 = next
+    promoted); NULL for any other status."""
+    ahead = aliased(Registration)
+    rank = (
+        select(func.count())
+        .select_from(ahead)
+        .where(
+            ahead.event_id == Registration.event_id,
+            ahead.status == RegistrationStatus.WAITLISTED,
+            ahead.waitlist_number <= Registration.waitlist_number,
+        )
+        .correlate(Registration)
+        .scalar_subquery()
+    )
+    return case((Registration.status == RegistrationStatus.WAITLISTED, rank), else_=None)
