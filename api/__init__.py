@@ -14,6 +14,7 @@ from api.json_provider import OrjsonProvider
 from api.openapi import BEARER_SCHEME, OAUTH2_SCHEME, TOKEN_URL, ContractPlugin
 from api.request_context import configure_logging, register_request_hooks
 from api.resources import (
+    api_clients,
     auth,
     changes,
     contacts,
@@ -45,15 +46,20 @@ def _security_schemes() -> dict[str, object]:
     return {
         OAUTH2_SCHEME: {
             "type": "oauth2",
-            "description": "Get a token from `POST /api/v1/auth/token` with a JSON body "
-            '`{"email", "password", "scopes"?}` (not the form-encoded OAuth 2 grant), then send '
-            "`Authorization: Bearer <access_token>`.",
+            "description": "People get a token from `POST /api/v1/auth/token` with a JSON body "
+            '`{"email", "password", "scopes"?}` (not the form-encoded OAuth 2 password grant); '
+            "API clients send the form-encoded OAuth 2 client-credentials grant there. Then "
+            "send `Authorization: Bearer <access_token>`.",
             "flows": {
                 "password": {
                     "tokenUrl": TOKEN_URL,
                     "refreshUrl": "/api/v1/auth/refresh",
                     "scopes": {scope: SCOPE_DESCRIPTIONS[scope] for scope in sorted(ALL_SCOPES)},
-                }
+                },
+                "clientCredentials": {
+                    "tokenUrl": TOKEN_URL,
+                    "scopes": {scope: SCOPE_DESCRIPTIONS[scope] for scope in sorted(ALL_SCOPES)},
+                },
             },
         },
         BEARER_SCHEME: {
@@ -139,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         invoices,
         changes,
         webhooks,
+        api_clients,
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_blueprint)

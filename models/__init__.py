@@ -4,6 +4,7 @@ Importing this package registers every table on ``Base.metadata``, which Alembic
 tests rely on.
 """
 
+from models.api_clients import ApiClient, IdempotencyKey
 from models.auth import AuthSession, LoginThrottle
 from models.base import Base
 from models.contacts import Affiliation, AffiliationRole, Contact, PhoneKind
@@ -46,12 +47,14 @@ from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 __all__ = [
     "HEADCOUNT_BANDS",
     "Affiliation",
+    "ApiClient",
     "AffiliationRole",
     "AuthSession",
     "Base",
     "Contact",
     "Domain",
     "FeeSchedule",
+    "IdempotencyKey",
     "Invoice",
     "InvoiceCounter",
     "InvoiceKind",

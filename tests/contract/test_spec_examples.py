@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from api.operations import EXAMPLE_MEMBER_ID
+from models import ApiClient
 from tests.factories import PASSWORD, make_user
 from tests.members.factories import domain_by_code, make_affiliation, make_contact, make_member
 
@@ -95,12 +96,15 @@ def _records(session: Any, operation_id: str) -> dict[str, str]:
     make_member(session, name="Example member", id=uuid.UUID(EXAMPLE_MEMBER_ID))
     user = make_user(session, role="staff")
     make_user(session, role="admin", email="admin@example.org", password=PASSWORD)
+    api_client = ApiClient(name="Partner", scopes="members:read", secret_hash="0" * 64)
+    session.add(api_client)
     session.commit()
     return {
         "member_id": str(member.id),
         "contact_id": str(contact.id),
         "affiliation_id": str(affiliation.id),
         "user_id": str(user.id),
+        "client_id": str(api_client.id),
         "domain_id": str(domain_by_code(session, "imaging").id),
         "external_id": "import-0042",
     }
