@@ -25,6 +25,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from api.auth import authorize
 from api.dumpers import use_compiled_dumper
+from api.idempotency import run_idempotently, wants_idempotency
 from api.openapi import security_requirement
 from api.responses import ETAG, LINK, LOCATION
 from services import strict_json
@@ -172,12 +173,18 @@ class Blueprint(flask_smorest.Blueprint):
         return self.response(200, schema, headers={"Link": LINK})
 
     def auth(self, scope: str) -> Decorator:
-        """Require a valid access token granting ``scope``; document 401 and 403."""
+        """Require a valid access token granting ``scope``; document 401 and 403.
+
+        A POST sent with an ``Idempotency-Key`` runs once per key (``api/idempotency.py``;
+        ``api/openapi.py`` documents the header on every such operation).
+        """
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
             @wraps(func)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
-                authorize(scope)
+                principal = authorize(scope)
+                if wants_idempotency():
+                    return run_idempotently(principal, lambda: func(*args, **kwargs))
                 return func(*args, **kwargs)
 
             documented = self.doc(security=security_requirement(scope))(wrapper)

@@ -77,6 +77,7 @@ class Settings:
     proxy_count: int = 0
     instance_dir: Path = field(default=INSTANCE_DIR)
     redis_url: str = ""
+    idempotency_wait_seconds: float = 10.0
     jobs_immediate: bool = False
     webhooks_allow_private: bool = False
     webhook_retry_seconds: float = 30.0
@@ -144,6 +145,7 @@ class Settings:
             "proxy_count": _int(env, "MRM_PROXY_COUNT", 0),
             "instance_dir": instance_dir,
             "redis_url": env.get("MRM_REDIS_URL", ""),
+            "idempotency_wait_seconds": float(_int(env, "MRM_IDEMPOTENCY_WAIT_SECONDS", 10)),
             # Unit tests run jobs inline, in the request that queues them.
             "jobs_immediate": env.get("MRM_JOBS_IMMEDIATE", "1" if mode == "test" else "0") == "1",
             "webhooks_allow_private": env.get("MRM_WEBHOOKS_ALLOW_PRIVATE", "0") == "1",
