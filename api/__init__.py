@@ -4,6 +4,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.auth import configure_jwt
+from api.conditional import register_conditional_reads
 from api.config import SETTINGS_KEY, Settings
 from api.docs import docs_blueprint
 from api.errors import register_error_handlers
@@ -12,6 +13,7 @@ from api.jobs import init_jobs
 from api.journal_origin import install_origin_provider
 from api.json_provider import OrjsonProvider
 from api.openapi import BEARER_SCHEME, OAUTH2_SCHEME, TOKEN_URL, ContractPlugin
+from api.rate_limits import LIMIT_HEADERS, init_rate_limits
 from api.request_context import configure_logging, register_request_hooks
 from api.resources import (
     api_clients,
@@ -114,18 +116,29 @@ def create_app(settings: Settings | None = None) -> Flask:
     cors.init_app(
         app,
         resources={r"/api/*": {"origins": list(settings.cors_origins)}},
-        expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Retry-After"],
+        expose_headers=[
+            "ETag",
+            "Link",
+            "Location",
+            "X-Request-ID",
+            "Retry-After",
+            "Idempotent-Replayed",
+            *LIMIT_HEADERS,
+        ],
         allow_headers=[
             "Authorization",
             "Content-Type",
             "If-Match",
             "If-None-Match",
+            "Idempotency-Key",
             "X-Request-ID",
         ],
         max_age=600,
     )
     register_request_hooks(app)
+    init_rate_limits(app, settings)
     register_security_headers(app)
+    register_conditional_reads(app)
     contract = ContractPlugin()
     api.init_app(app, spec_kwargs={"extra_plugins": [contract]})
     contract.register_attribute_functions(api.ma_plugin.converter)

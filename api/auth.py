@@ -77,6 +77,14 @@ def _access_claims() -> dict[str, object]:
         raise AuthenticationFailed(TOKEN_REQUIRED)
     if token is None:
         raise AuthenticationFailed(TOKEN_INVALID)
+    verified = g.get("verified_access_claims")  # by the rate limiter, for this very token
+    claims = verified[1] if verified is not None and verified[0] == token else _decode(token)
+    if "sub" not in claims or claims.get("type", "access") != "access":
+        raise AuthenticationFailed(TOKEN_INVALID)
+    return claims
+
+
+def _decode(token: str) -> dict[str, object]:
     try:
         claims: dict[str, object] = pyjwt.decode(
             token, current_app.config["JWT_SECRET_KEY"], algorithms=_DECODE_ALGORITHMS
@@ -85,8 +93,6 @@ def _access_claims() -> dict[str, object]:
         raise AuthenticationFailed(TOKEN_EXPIRED) from exc
     except PyJWTError as exc:
         raise AuthenticationFailed(TOKEN_INVALID) from exc
-    if "sub" not in claims or claims.get("type", "access") != "access":
-        raise AuthenticationFailed(TOKEN_INVALID)
     return claims
 
 

@@ -10,6 +10,8 @@
   saying so, unless a stricter pattern is already there.
 - Every POST that needs a scope (those that create or act) takes an optional
   ``Idempotency-Key`` header (``api/idempotency.py``) and documents its 409 and 422.
+- Every GET answering a record with an ``ETag`` takes ``If-None-Match`` and documents its 304
+  (``api/conditional.py``).
 - Every enumeration is a named schema component (``MemberCategory``, ``MemberSort``...) that
   fields refer to, nullable ones through ``anyOf`` with ``null``: generated clients then have
   one class per enumeration instead of one (or three) per field that uses it.
@@ -32,6 +34,14 @@ from services.roles import ALL_SCOPES, Role
 OAUTH2_SCHEME = "oauth2"
 BEARER_SCHEME = "bearerAuth"
 TOKEN_URL = "/api/v1/auth/token"
+IF_NONE_MATCH = "IF_NONE_MATCH"
+IF_NONE_MATCH_PARAMETER = {
+    "name": "If-None-Match",
+    "required": False,
+    "description": "The `ETag` you hold: if the record still has it, the answer is 304 with no "
+    "body.",
+    "schema": {"type": "string"},
+}
 IDEMPOTENCY_KEY = "IDEMPOTENCY_KEY"
 IDEMPOTENCY_KEY_PARAMETER = {
     "name": "Idempotency-Key",
@@ -98,6 +108,12 @@ def no_nul_pattern(self: Any, field: ma.fields.Field, ret: dict[str, Any], **_kw
     return {}
 
 
+def _answers_etag(operation: dict[str, Any]) -> bool:
+    responses = operation.get("responses", {})
+    ok = responses.get(200) or responses.get("200")
+    return isinstance(ok, dict) and "ETag" in ok.get("headers", {})
+
+
 class ContractPlugin(BasePlugin):
     """An apispec plugin (after the marshmallow one) adding what the module docstring lists."""
 
@@ -113,6 +129,7 @@ class ContractPlugin(BasePlugin):
         self.inputs: set[str] = set()
         self.loading_required: dict[str, list[str] | None] = {}
         spec.components.parameter(IDEMPOTENCY_KEY, "header", IDEMPOTENCY_KEY_PARAMETER)
+        spec.components.parameter(IF_NONE_MATCH, "header", IF_NONE_MATCH_PARAMETER)
 
     def register_attribute_functions(self, converter: Any) -> None:
         """Add to the marshmallow plugin's field conversion (after its own functions)."""
@@ -178,6 +195,12 @@ class ContractPlugin(BasePlugin):
             operation.setdefault("security", [])
             if method == "post" and any(any(req.values()) for req in operation["security"]):
                 self._document_idempotency(operation)
+            if method == "get" and _answers_etag(operation):
+                operation.setdefault("parameters", []).append(IF_NONE_MATCH)
+                operation.setdefault("responses", {})[304] = {
+                    "description": "Not Modified: the record still has the `ETag` you sent.",
+                    "headers": {"ETag": "ETAG"},
+                }
             body = operation.get("requestBody")
             if isinstance(body, dict):
                 self._mark_inputs(_refs(body.get("content", {})))

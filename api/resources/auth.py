@@ -1,5 +1,6 @@
 """Logging in and out, refreshing tokens, and who am I."""
 
+import hashlib
 from types import SimpleNamespace
 from typing import Any
 
@@ -118,9 +119,15 @@ class Logout(MethodView):
 @blp.route("/me")
 class Me(MethodView):
     @blp.authenticated
-    @blp.response(200, MeOut())
-    def get(self) -> SimpleNamespace:
-        """The authenticated user and the token's scopes"""
+    @blp.record_response(MeOut())
+    def get(self) -> tuple[SimpleNamespace, dict[str, str]]:
+        """The authenticated user and the token's scopes
+
+        The `ETag` changes with the account and the token's scopes: send it in
+        `If-None-Match` to get a 304 while neither changed.
+        """
         user = current_user()
         fields = {name: getattr(user, name) for name in UserOut().fields}
-        return SimpleNamespace(**fields, scopes=sorted(granted_scopes()))
+        scopes = sorted(granted_scopes())
+        digest = hashlib.sha256(" ".join(scopes).encode()).hexdigest()[:16]
+        return SimpleNamespace(**fields, scopes=scopes), {"ETag": f'"v{user.version}-{digest}"'}
