@@ -35,6 +35,8 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("api_clients.ApiClientSecretRotation", "post"): "rotateApiClientSecret",
     ("api_clients.ApiClientHistory", "get"): "getApiClientHistory",
     ("members.Members", "get"): "listMembers",
+    ("members.MemberBatchWrite", "post"): "batchWriteMembers",
+    ("contacts.ContactBatchWrite", "post"): "batchWriteContacts",
     ("members.Members", "post"): "createMember",
     ("members.MemberById", "get"): "getMember",
     ("members.MemberById", "patch"): "updateMember",
@@ -245,6 +247,22 @@ REQUEST_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
             "description": "Nightly sync of members and contacts.",
             "scopes": ["members:read", "members:write", "contacts:read"],
             "expires_at": "2030-01-01T00:00:00+00:00",
+        }
+    },
+    "batchWriteMembers": {
+        "upsert-and-create": {
+            "items": [
+                {"name": "Cardio Santé", "category": "sme", "external_id": "crm-0042"},
+                {"name": "Institut Imagine", "category": "academic_lab", "city": "Paris"},
+            ],
+            "atomic": False,
+        }
+    },
+    "batchWriteContacts": {
+        "upsert": {
+            "items": [
+                {"first_name": "Claire", "last_name": "Martin", "external_id": "crm-c-7"},
+            ]
         }
     },
     "updateApiClient": {"deactivate": {"is_active": False}},
