@@ -1,6 +1,8 @@
 """The OAuth 2 client-credentials grant (RFC 6749 section 4.4) of ``POST /auth/token``.
 
-A form-encoded body is this grant; a JSON body is a person's login (``api/resources/auth.py``).
+A form-encoded body (as the RFC says), or a JSON object with a ``grant_type`` (as generated
+clients send it), is this grant; any other JSON body is a person's login
+(``api/resources/auth.py``).
 Refusals are problem+json like every error of the API, with the ``error`` and
 ``error_description`` members of RFC 6749 section 5.2 added, so that OAuth client libraries
 (which read those members) understand them too; their statuses are those of section 5.2: 400,
@@ -9,16 +11,19 @@ or 401 for a client that failed to authenticate.
 
 import base64
 import binascii
+from typing import Any
 from urllib.parse import unquote
 
 import marshmallow as ma
 from flask import Response, current_app, request
 
+from api.blueprint import load_json_body
 from api.config import current_settings
 from api.extensions import db
 from api.problems import problem_response
+from api.request_context import FORM_MEDIA_TYPE
 from api.tokens import encode_client_token
-from schemas.api_clients import ClientCredentialsForm
+from schemas.api_clients import ClientCredentialsRequest
 from services.api_clients import authenticate_api_client
 from services.errors import AuthenticationFailed, InvalidInput
 
@@ -53,21 +58,34 @@ def _basic_credentials() -> tuple[str, str] | None:
     return unquote(client_id), unquote(secret)
 
 
+def _grant_fields() -> dict[str, Any] | Response | None:
+    """The grant's parameters: a form, or a JSON object with a ``grant_type``; None for a
+    person's JSON login."""
+    if request.mimetype == FORM_MEDIA_TYPE:
+        form = request.form
+        repeated = sorted(name for name in form if len(form.getlist(name)) > 1)
+        if repeated:
+            detail = f"Repeated parameters: {', '.join(repeated)}."
+            return _oauth_error(400, "invalid_request", detail)
+        return form.to_dict()
+    if request.is_json:
+        body = load_json_body(request)
+        if isinstance(body, dict) and "grant_type" in body:
+            return body
+    return None
+
+
 def client_credentials_grant() -> Response | None:
-    """Answer a form-encoded ``POST /auth/token``; None lets a JSON login through."""
-    if request.mimetype != "application/x-www-form-urlencoded":
-        return None
-    form = request.form
-    repeated = sorted(name for name in form if len(form.getlist(name)) > 1)
-    if repeated:
-        return _oauth_error(400, "invalid_request", f"Repeated parameters: {', '.join(repeated)}.")
-    fields = form.to_dict()
+    """Answer a client-credentials ``POST /auth/token``; None lets a person's login through."""
+    fields = _grant_fields()
+    if fields is None or isinstance(fields, Response):
+        return fields
     if fields.get("grant_type") not in (None, GRANT_TYPE):
         return _oauth_error(
             400, "unsupported_grant_type", "Only grant_type=client_credentials is form-encoded."
         )
     try:
-        body = ClientCredentialsForm().load(fields)
+        body = ClientCredentialsRequest().load(fields)
         basic = _basic_credentials()
     except ma.ValidationError as error:
         fields_in_error = ", ".join(sorted(str(name) for name in error.messages))

@@ -28,6 +28,7 @@ from models import HEADCOUNT_BANDS, AffiliationRole, MemberCategory, PhoneKind
 from schemas.common import MAY_BE_ABSENT
 from schemas.contacts import LANGUAGES
 from schemas.fields import Text
+from services.api_clients import CLIENT_SCOPES
 from services.geography import DEPARTEMENTS
 from services.roles import ALL_SCOPES, Role
 
@@ -68,6 +69,8 @@ def security_requirement(scope: str | None) -> list[dict[str, list[str]]]:
 # (``sort`` of ``MemberQuery``: ``MemberSort``); two fields with the same values share one.
 ENUM_NAMES: dict[frozenset[str], str] = {
     frozenset(ALL_SCOPES): "Scope",
+    frozenset(CLIENT_SCOPES): "ClientScope",
+    frozenset({"client_credentials"}): "GrantType",
     frozenset(Role): "Role",
     frozenset(MemberCategory): "MemberCategory",
     frozenset(HEADCOUNT_BANDS): "HeadcountBand",

@@ -100,11 +100,9 @@ class ApiClientQuery(ListQuery):
 ApiClientPage = page_of(ApiClientOut, "ApiClientPage")
 
 
-class ClientCredentialsForm(ma.Schema):
-    """OAuth 2 client-credentials grant (RFC 6749 section 4.4), form-encoded.
-
-    The client id and secret go here or in an `Authorization: Basic` header.
-    """
+class ClientCredentialsRequest(ma.Schema):
+    """OAuth 2 client-credentials grant (RFC 6749 section 4.4), form-encoded as the RFC says
+    or as JSON. The client id and secret go here or in an `Authorization: Basic` header."""
 
     grant_type = ma.fields.String(required=True, validate=ma.validate.OneOf(["client_credentials"]))
     client_id = Text(validate=ma.validate.Length(min=1, max=100))

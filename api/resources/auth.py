@@ -19,7 +19,7 @@ from api.client_credentials import client_credentials_grant
 from api.config import current_settings
 from api.extensions import db
 from api.tokens import encode_grant
-from schemas.api_clients import ClientCredentialsForm
+from schemas.api_clients import ClientCredentialsRequest
 from schemas.auth import LogoutRequest, MeOut, RefreshRequest, TokenOut, TokenRequest
 from schemas.users import UserOut
 from services.auth import ThrottlePolicy, log_in, log_out, rotate_refresh_token
@@ -41,7 +41,9 @@ class Token(MethodView):
     @blp.arguments(TokenRequest())
     @blp.doc(
         requestBody={
-            "content": {"application/x-www-form-urlencoded": {"schema": ClientCredentialsForm}}
+            "content": {
+                "application/json": {"schema": {"oneOf": [TokenRequest, ClientCredentialsRequest]}}
+            }
         }
     )
     @blp.response(200, TokenOut())
@@ -52,12 +54,13 @@ class Token(MethodView):
         """Log in: exchange e-mail and password (JSON), or client credentials (form), for tokens
 
         A person sends a JSON body and gets an access and a refresh token. An API client
-        sends the OAuth 2 client-credentials grant (RFC 6749 section 4.4), form-encoded:
-        `grant_type=client_credentials`, with `client_id` and `client_secret` in the body or as
-        HTTP Basic, and optionally `scope` (a subset of its scopes); it gets an access token
-        only. The grant's refusals carry the `error` and `error_description` members of RFC
-        6749 section 5.2 in the problem body: 400 (`invalid_request`,
-        `unsupported_grant_type`, `invalid_scope`) or 401 (`invalid_client`).
+        sends the OAuth 2 client-credentials grant (RFC 6749 section 4.4), form-encoded (or
+        the same fields as JSON): `grant_type=client_credentials`, with `client_id` and
+        `client_secret` in the body or as HTTP Basic, and optionally `scope` (a subset of its
+        scopes); it gets an access token only. The grant's refusals carry the `error` and
+        `error_description` members of RFC 6749 section 5.2 in the problem body: 400
+        (`invalid_request`, `unsupported_grant_type`, `invalid_scope`) or 401
+        (`invalid_client`).
 
         Repeated failures for one account or one client address are refused with 429 and a
         `Retry-After` header for a while, whether or not the account exists. When the server

@@ -268,3 +268,23 @@ def test_client_changes_are_journaled_without_secrets(client, session, admin_hea
     history = client.get(path + "/history", headers=admin_headers).get_json()
     assert [e["type"] for e in history["data"]][0] == "api_client.updated"
     assert session.scalar(select(JournalEntry.seq).where(JournalEntry.seq > before + 3)) is None
+
+
+def test_grant_as_json_for_generated_clients(client, session, admin_headers):
+    registered = register_client(client, admin_headers)
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": registered["client_id"],
+        "client_secret": registered["client_secret"],
+    }
+    response = client.post(TOKEN_URL, json=body)
+    assert response.status_code == 200
+    assert "refresh_token" not in response.get_json()
+    wrong = client.post(TOKEN_URL, json={**body, "client_secret": "mrm_wrong"})
+    assert wrong.status_code == 401
+    assert wrong.get_json()["error"] == "invalid_client"
+    typed = client.post(TOKEN_URL, json={**body, "client_id": 42})
+    assert typed.status_code == 400
+    assert typed.get_json()["error"] == "invalid_request"
+    other = client.post(TOKEN_URL, json={**body, "grant_type": "password"})
+    assert other.get_json()["error"] == "unsupported_grant_type"
