@@ -2,6 +2,7 @@
 and attribution of what a client does."""
 
 import hashlib
+import logging
 import uuid
 
 import pytest
@@ -288,3 +289,33 @@ def test_grant_as_json_for_generated_clients(client, session, admin_headers):
     assert typed.get_json()["error"] == "invalid_request"
     other = client.post(TOKEN_URL, json={**body, "grant_type": "password"})
     assert other.get_json()["error"] == "unsupported_grant_type"
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.fields.append(getattr(record, "fields", {}))
+
+
+def test_access_log_names_the_client_or_the_user(client, session, admin_headers):
+    registered = register_client(client, admin_headers)
+    headers = client_headers(client, registered)
+    logger = logging.getLogger("mrm.access")
+    handler = _Records()
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        client.get("/api/v1/members", headers=headers)
+        client.get("/api/v1/members", headers=admin_headers)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    by_client, by_user = handler.fields
+    assert by_client["api_client_id"] == registered["id"]
+    assert "user_id" not in by_client
+    assert by_user["user_id"]
+    assert "api_client_id" not in by_user

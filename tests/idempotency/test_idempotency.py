@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.config import SETTINGS_KEY
+from api.jobs import app_jobs
 from models import IdempotencyKey, JournalEntry, Member
 from models.types import utcnow
 from tests.api_clients.helpers import client_headers, register_client
@@ -182,3 +183,14 @@ def test_secrets_shown_once_are_not_kept(client, session, admin_headers):
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json()["id"] == first.get_json()["id"]
     assert "client_secret" not in again.get_json()
+
+
+def test_the_hourly_job_forgets_expired_answers(app, client, session, staff_headers):
+    assert _post(client, staff_headers, "old").status_code == 201
+    assert _post(client, staff_headers, "new", body={**MEMBER, "name": "N"}).status_code == 201
+    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == "old"))
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    assert app_jobs(app)._purge_keys() == 1
+    session.expire_all()
+    assert session.scalars(select(IdempotencyKey.key)).all() == ["new"]
