@@ -8,7 +8,8 @@
 - ``record_response``, ``created_response`` and ``page_response`` document the headers of
   ``api/responses.py`` (``ETag``, ``Location``, ``Link``) with the body.
 - Every operation documents the errors the shared machinery may answer: 422 (unknown query
-  arguments are refused everywhere) and, with a JSON body, 400, 413 and 415.
+  arguments are refused everywhere), 429 (rate limits, ``api/rate_limits.py``) and, with a
+  JSON body, 400, 413 and 415.
 """
 
 import http
@@ -108,7 +109,7 @@ def _document_shared_errors(
     arguments = doc_info.get("arguments", {})
     statuses |= {int(status) for status in arguments.get("responses", {})}
     has_body = any(p.get("in") == "json" for p in arguments.get("parameters", []))
-    for status in (422, *(_BODY_ERRORS if has_body else ())):
+    for status in (422, 429, *(_BODY_ERRORS if has_body else ())):
         if status not in statuses:
             responses.setdefault(status, []).append(http.HTTPStatus(status).name)
     return doc
