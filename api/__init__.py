@@ -4,6 +4,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.auth import configure_jwt
+from api.conditional import register_conditional_reads
 from api.config import SETTINGS_KEY, Settings
 from api.docs import docs_blueprint
 from api.errors import register_error_handlers
@@ -12,8 +13,10 @@ from api.jobs import init_jobs
 from api.journal_origin import install_origin_provider
 from api.json_provider import OrjsonProvider
 from api.openapi import BEARER_SCHEME, OAUTH2_SCHEME, TOKEN_URL, ContractPlugin
+from api.rate_limits import LIMIT_HEADERS, init_rate_limits
 from api.request_context import configure_logging, register_request_hooks
 from api.resources import (
+    api_clients,
     auth,
     changes,
     contacts,
@@ -46,15 +49,20 @@ def _security_schemes() -> dict[str, object]:
     return {
         OAUTH2_SCHEME: {
             "type": "oauth2",
-            "description": "Get a token from `POST /api/v1/auth/token` with a JSON body "
-            '`{"email", "password", "scopes"?}` (not the form-encoded OAuth 2 grant), then send '
-            "`Authorization: Bearer <access_token>`.",
+            "description": "People get a token from `POST /api/v1/auth/token` with a JSON body "
+            '`{"email", "password", "scopes"?}` (not the form-encoded OAuth 2 password grant); '
+            "API clients send the form-encoded OAuth 2 client-credentials grant there. Then "
+            "send `Authorization: Bearer <access_token>`.",
             "flows": {
                 "password": {
                     "tokenUrl": TOKEN_URL,
                     "refreshUrl": "/api/v1/auth/refresh",
                     "scopes": {scope: SCOPE_DESCRIPTIONS[scope] for scope in sorted(ALL_SCOPES)},
-                }
+                },
+                "clientCredentials": {
+                    "tokenUrl": TOKEN_URL,
+                    "scopes": {scope: SCOPE_DESCRIPTIONS[scope] for scope in sorted(ALL_SCOPES)},
+                },
             },
         },
         BEARER_SCHEME: {
@@ -109,18 +117,29 @@ def create_app(settings: Settings | None = None) -> Flask:
     cors.init_app(
         app,
         resources={r"/api/*": {"origins": list(settings.cors_origins)}},
-        expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Retry-After"],
+        expose_headers=[
+            "ETag",
+            "Link",
+            "Location",
+            "X-Request-ID",
+            "Retry-After",
+            "Idempotent-Replayed",
+            *LIMIT_HEADERS,
+        ],
         allow_headers=[
             "Authorization",
             "Content-Type",
             "If-Match",
             "If-None-Match",
+            "Idempotency-Key",
             "X-Request-ID",
         ],
         max_age=600,
     )
     register_request_hooks(app)
+    init_rate_limits(app, settings)
     register_security_headers(app)
+    register_conditional_reads(app)
     contract = ContractPlugin()
     api.init_app(app, spec_kwargs={"extra_plugins": [contract]})
     contract.register_attribute_functions(api.ma_plugin.converter)
@@ -141,6 +160,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         events,
         changes,
         webhooks,
+        api_clients,
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_blueprint)

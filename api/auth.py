@@ -17,7 +17,7 @@ from api.errors import unauthorized
 from api.extensions import db, jwt
 from models import User
 from services.errors import AuthenticationFailed, PermissionDenied
-from services.principals import Principal, load_principal
+from services.principals import Principal, load_client_principal, load_principal
 
 ALGORITHM = "HS256"
 _DECODE_ALGORITHMS = [ALGORITHM]
@@ -26,6 +26,9 @@ TOKEN_REQUIRED = "A valid access token is required."
 TOKEN_INVALID = "The access token is invalid."
 TOKEN_EXPIRED = "The token has expired."
 TOKEN_REVOKED = "The token was revoked."
+PEOPLE_ONLY = "API clients cannot call this operation: it needs a person's token."
+# The claim that marks an API client's token (its value is the client id).
+CLIENT_CLAIM = "cid"
 
 
 def configure_jwt(app: Flask, settings: Settings) -> None:
@@ -74,6 +77,14 @@ def _access_claims() -> dict[str, object]:
         raise AuthenticationFailed(TOKEN_REQUIRED)
     if token is None:
         raise AuthenticationFailed(TOKEN_INVALID)
+    verified = g.get("verified_access_claims")  # by the rate limiter, for this very token
+    claims = verified[1] if verified is not None and verified[0] == token else _decode(token)
+    if "sub" not in claims or claims.get("type", "access") != "access":
+        raise AuthenticationFailed(TOKEN_INVALID)
+    return claims
+
+
+def _decode(token: str) -> dict[str, object]:
     try:
         claims: dict[str, object] = pyjwt.decode(
             token, current_app.config["JWT_SECRET_KEY"], algorithms=_DECODE_ALGORITHMS
@@ -82,14 +93,31 @@ def _access_claims() -> dict[str, object]:
         raise AuthenticationFailed(TOKEN_EXPIRED) from exc
     except PyJWTError as exc:
         raise AuthenticationFailed(TOKEN_INVALID) from exc
-    if "sub" not in claims or claims.get("type", "access") != "access":
-        raise AuthenticationFailed(TOKEN_INVALID)
     return claims
+
+
+def _authenticate_client(claims: dict[str, object]) -> Principal:
+    """The caller of a client-credentials token: an active, unexpired client (one query)."""
+    try:
+        client_id = uuid.UUID(str(claims[CLIENT_CLAIM]))
+    except ValueError as exc:
+        raise AuthenticationFailed(TOKEN_REVOKED) from exc
+    principal = load_client_principal(
+        db.session,
+        client_id=client_id,
+        token_scopes=frozenset(str(claims.get("scope", "")).split()),
+    )
+    if principal is None:
+        raise AuthenticationFailed(TOKEN_REVOKED)
+    g.principal = principal
+    return principal
 
 
 def _authenticate() -> Principal:
     """The caller of this request: a verified access token of an open login (one query)."""
     claims = _access_claims()
+    if CLIENT_CLAIM in claims:
+        return _authenticate_client(claims)
     try:
         user_id = uuid.UUID(str(claims["sub"]))
         session_id = uuid.UUID(str(claims["sid"]))
@@ -132,15 +160,29 @@ def granted_scopes() -> frozenset[str]:
 
 
 def current_user() -> User:
-    """The authenticated user of this request (after ``authorize``), loaded when asked for."""
-    user = db.session.get(User, _principal().user_id)
+    """The authenticated user of this request (after ``authorize``), loaded when asked for.
+
+    An API client is no user: operations that act as a person refuse it (403).
+    """
+    user_id = _principal().user_id
+    if user_id is None:
+        raise PermissionDenied(PEOPLE_ONLY)
+    user = db.session.get(User, user_id)
     if user is None:  # removed since the login check of this request
         raise AuthenticationFailed(TOKEN_REVOKED)
     return user
 
 
 def current_session_id() -> uuid.UUID:
-    return _principal().session_id
+    session_id = _principal().session_id
+    if session_id is None:
+        raise PermissionDenied(PEOPLE_ONLY)
+    return session_id
+
+
+def current_principal() -> Principal:
+    """Who is calling (after ``authorize``): a user's login or an API client."""
+    return _principal()
 
 
 def decode_refresh_token(token: str | None) -> tuple[uuid.UUID, str]:

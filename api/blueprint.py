@@ -8,7 +8,8 @@
 - ``record_response``, ``created_response`` and ``page_response`` document the headers of
   ``api/responses.py`` (``ETag``, ``Location``, ``Link``) with the body.
 - Every operation documents the errors the shared machinery may answer: 422 (unknown query
-  arguments are refused everywhere) and, with a JSON body, 400, 413 and 415.
+  arguments are refused everywhere), 429 (rate limits, ``api/rate_limits.py``) and, with a
+  JSON body, 400, 413 and 415.
 """
 
 import http
@@ -25,6 +26,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from api.auth import authorize
 from api.dumpers import use_compiled_dumper
+from api.idempotency import run_idempotently, wants_idempotency
 from api.openapi import security_requirement
 from api.responses import ETAG, LINK, LOCATION
 from services import strict_json
@@ -107,7 +109,7 @@ def _document_shared_errors(
     arguments = doc_info.get("arguments", {})
     statuses |= {int(status) for status in arguments.get("responses", {})}
     has_body = any(p.get("in") == "json" for p in arguments.get("parameters", []))
-    for status in (422, *(_BODY_ERRORS if has_body else ())):
+    for status in (422, 429, *(_BODY_ERRORS if has_body else ())):
         if status not in statuses:
             responses.setdefault(status, []).append(http.HTTPStatus(status).name)
     return doc
@@ -172,12 +174,18 @@ class Blueprint(flask_smorest.Blueprint):
         return self.response(200, schema, headers={"Link": LINK})
 
     def auth(self, scope: str) -> Decorator:
-        """Require a valid access token granting ``scope``; document 401 and 403."""
+        """Require a valid access token granting ``scope``; document 401 and 403.
+
+        A POST sent with an ``Idempotency-Key`` runs once per key (``api/idempotency.py``;
+        ``api/openapi.py`` documents the header on every such operation).
+        """
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
             @wraps(func)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
-                authorize(scope)
+                principal = authorize(scope)
+                if wants_idempotency():
+                    return run_idempotently(principal, lambda: func(*args, **kwargs))
                 return func(*args, **kwargs)
 
             documented = self.doc(security=security_requirement(scope))(wrapper)

@@ -8,9 +8,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from flask import current_app
+from limits import parse_many
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 DEVELOPMENT_ENVS = {"development", "test"}
+TEST_BUDGET = "1000000/minute"
 
 
 class ConfigurationError(RuntimeError):
@@ -77,6 +79,12 @@ class Settings:
     proxy_count: int = 0
     instance_dir: Path = field(default=INSTANCE_DIR)
     redis_url: str = ""
+    idempotency_wait_seconds: float = 10.0
+    # Budgets per caller (flask-limiter notation); see api/rate_limits.py and the README.
+    rate_limit_reads: str = "1200/minute"
+    rate_limit_writes: str = "300/minute"
+    rate_limit_auth: str = "30/minute"
+    rate_limit_prefix: str = "mrm-rate"
     jobs_immediate: bool = False
     webhooks_allow_private: bool = False
     webhook_retry_seconds: float = 30.0
@@ -102,6 +110,14 @@ class Settings:
             ) from exc
         if not rate.is_finite() or not 0 <= rate <= 100:
             raise ConfigurationError("MRM_VAT_RATE must be a percentage between 0 and 100")
+        for name in ("reads", "writes", "auth"):
+            value = getattr(self, f"rate_limit_{name}")
+            try:
+                parse_many(value)
+            except ValueError as exc:
+                raise ConfigurationError(
+                    f"MRM_RATE_LIMIT_{name.upper()} must read like 600/minute, got {value!r}"
+                ) from exc
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
@@ -144,6 +160,19 @@ class Settings:
             "proxy_count": _int(env, "MRM_PROXY_COUNT", 0),
             "instance_dir": instance_dir,
             "redis_url": env.get("MRM_REDIS_URL", ""),
+            "idempotency_wait_seconds": float(_int(env, "MRM_IDEMPOTENCY_WAIT_SECONDS", 10)),
+            # The test suite makes thousands of requests from one address: its budgets never
+            # run out unless a test sets them.
+            "rate_limit_reads": env.get(
+                "MRM_RATE_LIMIT_READS", TEST_BUDGET if mode == "test" else "1200/minute"
+            ),
+            "rate_limit_writes": env.get(
+                "MRM_RATE_LIMIT_WRITES", TEST_BUDGET if mode == "test" else "300/minute"
+            ),
+            "rate_limit_auth": env.get(
+                "MRM_RATE_LIMIT_AUTH", TEST_BUDGET if mode == "test" else "30/minute"
+            ),
+            "rate_limit_prefix": env.get("MRM_RATE_LIMIT_PREFIX", "mrm-rate"),
             # Unit tests run jobs inline, in the request that queues them.
             "jobs_immediate": env.get("MRM_JOBS_IMMEDIATE", "1" if mode == "test" else "0") == "1",
             "webhooks_allow_private": env.get("MRM_WEBHOOKS_ALLOW_PRIVATE", "0") == "1",

@@ -13,6 +13,7 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from api.config import Settings
 from api.extensions import db
+from services.idempotency import purge_expired_keys
 from services.journal import Origin, writing_as
 from services.webhooks import (
     WebhookSettings,
@@ -50,6 +51,9 @@ class Jobs:
         self.sweep = self.huey.periodic_task(crontab(minute="*"), name="sweep_deliveries")(
             self._sweep
         )
+        self.purge_keys = self.huey.periodic_task(
+            crontab(minute="17"), name="purge_idempotency_keys"
+        )(self._purge_keys)
 
     def _deliver(self, delivery_id: str) -> None:
         """One attempt at a delivery; a failure schedules the next one."""
@@ -68,6 +72,11 @@ class Jobs:
         for delivery_id in due:
             self.deliver(str(delivery_id))
         return len(due)
+
+    def _purge_keys(self) -> int:
+        """Forget the kept answers of idempotency keys past their 24 hours (hourly)."""
+        with self.app.app_context():
+            return purge_expired_keys(db.session)
 
     def enqueue_deliveries(self, delivery_ids: Collection[uuid.UUID]) -> None:
         for delivery_id in delivery_ids:

@@ -1,4 +1,5 @@
-"""Tell the change journal who is writing: the authenticated user and the request id."""
+"""Tell the change journal who is writing: the authenticated user or API client and the
+request id."""
 
 from flask import g, has_request_context
 
@@ -12,6 +13,7 @@ def _request_origin() -> Origin | None:
     return Origin(
         source="api",
         actor_user_id=principal.user_id if principal is not None else None,
+        api_client_id=principal.api_client_id if principal is not None else None,
         request_id=g.get("request_id"),
     )
 

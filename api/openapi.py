@@ -8,6 +8,10 @@
   cases says so with ``metadata={"may_be_absent": True}``.
 - String fields that refuse NUL characters (``schemas.fields.Text``) carry a ``pattern``
   saying so, unless a stricter pattern is already there.
+- Every POST that needs a scope (those that create or act) takes an optional
+  ``Idempotency-Key`` header (``api/idempotency.py``) and documents its 409 and 422.
+- Every GET answering a record with an ``ETag`` takes ``If-None-Match`` and documents its 304
+  (``api/conditional.py``).
 - Every enumeration is a named schema component (``MemberCategory``, ``MemberSort``...) that
   fields refer to, nullable ones through ``anyOf`` with ``null``: generated clients then have
   one class per enumeration instead of one (or three) per field that uses it.
@@ -24,12 +28,32 @@ from models import HEADCOUNT_BANDS, AffiliationRole, MemberCategory, PhoneKind
 from schemas.common import MAY_BE_ABSENT
 from schemas.contacts import LANGUAGES
 from schemas.fields import Text
+from services.api_clients import CLIENT_SCOPES
 from services.geography import DEPARTEMENTS
 from services.roles import ALL_SCOPES, Role
 
 OAUTH2_SCHEME = "oauth2"
 BEARER_SCHEME = "bearerAuth"
 TOKEN_URL = "/api/v1/auth/token"
+IF_NONE_MATCH = "IF_NONE_MATCH"
+IF_NONE_MATCH_PARAMETER = {
+    "name": "If-None-Match",
+    "required": False,
+    "description": "The `ETag` you hold: if the record still has it, the answer is 304 with no "
+    "body.",
+    "schema": {"type": "string"},
+}
+IDEMPOTENCY_KEY = "IDEMPOTENCY_KEY"
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": "Any unique string (a UUID, say) to make retries safe: the first answer to "
+    "a key is kept for 24 hours and replayed to a retry with the same key (same status, body "
+    "and headers, plus `Idempotent-Replayed: true`). The same key with another body or path "
+    "is a 422; a retry while the first request still runs waits for its answer, or gets a "
+    "409 with `Retry-After` after a few seconds.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
 # JSON Schema (ECMA-262) and Python both read \u0000 as the NUL character.
 NO_NUL_PATTERN = "^[^\\u0000]*$"
 
@@ -45,6 +69,8 @@ def security_requirement(scope: str | None) -> list[dict[str, list[str]]]:
 # (``sort`` of ``MemberQuery``: ``MemberSort``); two fields with the same values share one.
 ENUM_NAMES: dict[frozenset[str], str] = {
     frozenset(ALL_SCOPES): "Scope",
+    frozenset(CLIENT_SCOPES): "ClientScope",
+    frozenset({"client_credentials"}): "GrantType",
     frozenset(Role): "Role",
     frozenset(MemberCategory): "MemberCategory",
     frozenset(HEADCOUNT_BANDS): "HeadcountBand",
@@ -85,6 +111,12 @@ def no_nul_pattern(self: Any, field: ma.fields.Field, ret: dict[str, Any], **_kw
     return {}
 
 
+def _answers_etag(operation: dict[str, Any]) -> bool:
+    responses = operation.get("responses", {})
+    ok = responses.get(200) or responses.get("200")
+    return isinstance(ok, dict) and "ETag" in ok.get("headers", {})
+
+
 class ContractPlugin(BasePlugin):
     """An apispec plugin (after the marshmallow one) adding what the module docstring lists."""
 
@@ -99,6 +131,8 @@ class ContractPlugin(BasePlugin):
         # even when a response embeds them too.
         self.inputs: set[str] = set()
         self.loading_required: dict[str, list[str] | None] = {}
+        spec.components.parameter(IDEMPOTENCY_KEY, "header", IDEMPOTENCY_KEY_PARAMETER)
+        spec.components.parameter(IF_NONE_MATCH, "header", IF_NONE_MATCH_PARAMETER)
 
     def register_attribute_functions(self, converter: Any) -> None:
         """Add to the marshmallow plugin's field conversion (after its own functions)."""
@@ -162,6 +196,14 @@ class ContractPlugin(BasePlugin):
             if operation_id:
                 operation["operationId"] = operation_id
             operation.setdefault("security", [])
+            if method == "post" and any(any(req.values()) for req in operation["security"]):
+                self._document_idempotency(operation)
+            if method == "get" and _answers_etag(operation):
+                operation.setdefault("parameters", []).append(IF_NONE_MATCH)
+                operation.setdefault("responses", {})[304] = {
+                    "description": "Not Modified: the record still has the `ETag` you sent.",
+                    "headers": {"ETag": "ETAG"},
+                }
             body = operation.get("requestBody")
             if isinstance(body, dict):
                 self._mark_inputs(_refs(body.get("content", {})))
@@ -179,6 +221,15 @@ class ContractPlugin(BasePlugin):
             for response in responses.values():
                 if isinstance(response, dict):
                     self._mark_required(_refs(response.get("content", {})))
+
+    @staticmethod
+    def _document_idempotency(operation: dict[str, Any]) -> None:
+        """The ``Idempotency-Key`` header, and the 409 and 422 it may answer."""
+        operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+        responses = operation.setdefault("responses", {})
+        for status, name in ((409, "CONFLICT"), (422, "UNPROCESSABLE_ENTITY")):
+            if status not in responses and str(status) not in responses:
+                responses[status] = name
 
     def _optional_when_nothing_required(self, body: dict[str, Any]) -> None:
         """A body none of whose fields is required may be left out (the server reads it as

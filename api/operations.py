@@ -27,7 +27,16 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("users.UserById", "delete"): "deleteUser",
     ("users.UserDeactivation", "post"): "deactivateUser",
     ("users.UserReactivation", "post"): "reactivateUser",
+    ("api_clients.ApiClients", "get"): "listApiClients",
+    ("api_clients.ApiClients", "post"): "createApiClient",
+    ("api_clients.ApiClientById", "get"): "getApiClient",
+    ("api_clients.ApiClientById", "patch"): "updateApiClient",
+    ("api_clients.ApiClientById", "delete"): "deleteApiClient",
+    ("api_clients.ApiClientSecretRotation", "post"): "rotateApiClientSecret",
+    ("api_clients.ApiClientHistory", "get"): "getApiClientHistory",
     ("members.Members", "get"): "listMembers",
+    ("members.MemberBatchWrite", "post"): "batchWriteMembers",
+    ("contacts.ContactBatchWrite", "post"): "batchWriteContacts",
     ("members.Members", "post"): "createMember",
     ("members.MemberById", "get"): "getMember",
     ("members.MemberById", "patch"): "updateMember",
@@ -254,6 +263,32 @@ REQUEST_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         }
     },
     "updateUser": {"promote": {"full_name": "Claire Martin-Dubois", "role": "admin"}},
+    "createApiClient": {
+        "regional-agency": {
+            "name": "Regional agency CRM",
+            "description": "Nightly sync of members and contacts.",
+            "scopes": ["members:read", "members:write", "contacts:read"],
+            "expires_at": "2030-01-01T00:00:00+00:00",
+        }
+    },
+    "batchWriteMembers": {
+        "upsert-and-create": {
+            "items": [
+                {"name": "Cardio Santé", "category": "sme", "external_id": "crm-0042"},
+                {"name": "Institut Imagine", "category": "academic_lab", "city": "Paris"},
+            ],
+            "atomic": False,
+        }
+    },
+    "batchWriteContacts": {
+        "upsert": {
+            "items": [
+                {"first_name": "Claire", "last_name": "Martin", "external_id": "crm-c-7"},
+            ]
+        }
+    },
+    "updateApiClient": {"deactivate": {"is_active": False}},
+    "rotateApiClientSecret": {"one-hour-overlap": {"overlap_seconds": 3600}},
     "createMember": {
         "company": {
             "name": "Société Générale",

@@ -18,6 +18,9 @@ from api.problems import problem_response
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+# Endpoints that also take a form-encoded body: the OAuth 2 token endpoint (RFC 6749).
+FORM_ENDPOINTS = frozenset({"auth.Token"})
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 
 access_logger = logging.getLogger("mrm.access")
 
@@ -134,7 +137,8 @@ def _require_json_body() -> Response | None:
         return None
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "")
     has_body = bool(request.content_length) or chunked
-    if has_body and not request.is_json:
+    is_form = request.mimetype == FORM_MEDIA_TYPE and request.endpoint in FORM_ENDPOINTS
+    if has_body and not request.is_json and not is_form:
         return problem_response(
             415,
             detail="Send the body as application/json.",
@@ -164,6 +168,12 @@ def _finish(response: Response) -> Response:
         "status": response.status_code,
         "duration_ms": round(duration_ms, 2),
     }
+    principal = g.get("principal")
+    if principal is not None:  # who called: a user's login or an API client
+        if principal.api_client_id is not None:
+            record.fields["api_client_id"] = str(principal.api_client_id)
+        else:
+            record.fields["user_id"] = str(principal.user_id)
     access_logger.handle(record)
     return response
 

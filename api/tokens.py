@@ -6,6 +6,8 @@ the pair the first try received, and nothing but the refresh token's id is store
 """
 
 import hashlib
+import secrets
+import uuid
 from datetime import timedelta
 
 from flask_jwt_extended import create_access_token, create_refresh_token
@@ -43,6 +45,25 @@ def encode_grant(grant: Grant, settings: Settings) -> dict[str, object]:
     return {
         "access_token": access,
         "refresh_token": refresh,
+        "token_type": "Bearer",
+        "expires_in": int(settings.access_token_lifetime / timedelta(seconds=1)),
+        "scope": scope,
+    }
+
+
+def encode_client_token(
+    client_id: uuid.UUID, scopes: frozenset[str], settings: Settings
+) -> dict[str, object]:
+    """The token response of the client-credentials grant: an access token only (RFC 6749
+    section 4.4.3: no refresh token; the client asks for a new one with its secret)."""
+    scope = " ".join(sorted(scopes))
+    access = create_access_token(
+        identity=str(client_id),
+        additional_claims={"cid": str(client_id), "scope": scope, "jti": secrets.token_hex(16)},
+        expires_delta=settings.access_token_lifetime,
+    )
+    return {
+        "access_token": access,
         "token_type": "Bearer",
         "expires_in": int(settings.access_token_lifetime / timedelta(seconds=1)),
         "scope": scope,

@@ -4,6 +4,7 @@ Importing this package registers every table on ``Base.metadata``, which Alembic
 tests rely on.
 """
 
+from models.api_clients import ApiClient, IdempotencyKey
 from models.auth import AuthSession, LoginThrottle
 from models.base import Base
 from models.contacts import Affiliation, AffiliationRole, Contact, PhoneKind
@@ -57,6 +58,7 @@ from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 __all__ = [
     "HEADCOUNT_BANDS",
     "Affiliation",
+    "ApiClient",
     "AffiliationRole",
     "AuthSession",
     "Base",
@@ -66,6 +68,7 @@ __all__ = [
     "EventStatus",
     "EventType",
     "FeeSchedule",
+    "IdempotencyKey",
     "Invoice",
     "InvoiceCounter",
     "InvoiceKind",

@@ -47,7 +47,9 @@ class TokenOut(ma.Schema):
     """Tokens: send ``Authorization: Bearer <access_token>``; refresh before it expires."""
 
     access_token = ma.fields.String()
-    refresh_token = ma.fields.String()
+    refresh_token = ma.fields.String(
+        metadata={"may_be_absent": True, "description": "Absent for API clients."}
+    )
     token_type = ma.fields.String()
     expires_in = ma.fields.Integer(metadata={"description": "Access token lifetime in seconds."})
     scope = ma.fields.String(metadata={"description": "Space-separated scopes granted."})

@@ -3,20 +3,23 @@
 It runs on every authenticated request, so that a logout, a refresh-token reuse or a
 deactivation stops every token of the login at once, in every worker. The statement is built
 once per process with bind parameters and reads one column: SQLAlchemy reuses its compiled
-form and loads no ORM object.
+form and loads no ORM object. Tokens of API clients are checked the same way against their
+client (active, not expired, scopes still granted).
 """
 
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from models import AuthSession, User
+from models import ApiClient, AuthSession, User
+from models.types import utcnow
 from services.roles import scopes_for_role
 
 _users = User.__table__
 _logins = AuthSession.__table__
+_clients = ApiClient.__table__
 
 _OPEN_LOGIN_ROLE = (
     select(_users.c.role)
@@ -30,14 +33,23 @@ _OPEN_LOGIN_ROLE = (
 )
 
 
+_ACTIVE_CLIENT_SCOPES = select(_clients.c.scopes).where(
+    _clients.c.id == bindparam("client_id"),
+    _clients.c.is_active.is_(True),
+    or_(_clients.c.expires_at.is_(None), _clients.c.expires_at > bindparam("now")),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the user, the login the token belongs to, and what the call may do."""
+    """Who is calling: the user and the login the token belongs to (or the API client), and
+    what the call may do."""
 
-    user_id: uuid.UUID
-    session_id: uuid.UUID
+    user_id: uuid.UUID | None
+    session_id: uuid.UUID | None
     role: str
     scopes: frozenset[str]
+    api_client_id: uuid.UUID | None = None
 
 
 def load_principal(
@@ -57,4 +69,25 @@ def load_principal(
         session_id=session_id,
         role=role,
         scopes=token_scopes & scopes_for_role(role),
+    )
+
+
+def load_client_principal(
+    session: Session, *, client_id: uuid.UUID, token_scopes: frozenset[str]
+) -> Principal | None:
+    """The API client behind a token, if it is active and unexpired, in one query; else None.
+
+    The scopes granted are those of the token that the client still holds.
+    """
+    scopes = session.execute(
+        _ACTIVE_CLIENT_SCOPES, {"client_id": client_id, "now": utcnow()}
+    ).scalar()
+    if scopes is None:
+        return None
+    return Principal(
+        user_id=None,
+        session_id=None,
+        role="api-client",
+        scopes=token_scopes & frozenset(scopes.split()),
+        api_client_id=client_id,
     )

@@ -1,5 +1,6 @@
 """Logging in and out, refreshing tokens, and who am I."""
 
+import hashlib
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,9 +15,11 @@ from api.auth import (
     granted_scopes,
 )
 from api.blueprint import Blueprint
+from api.client_credentials import client_credentials_grant
 from api.config import current_settings
 from api.extensions import db
 from api.tokens import encode_grant
+from schemas.api_clients import ClientCredentialsRequest
 from schemas.auth import LogoutRequest, MeOut, RefreshRequest, TokenOut, TokenRequest
 from schemas.users import UserOut
 from services.auth import ThrottlePolicy, log_in, log_out, rotate_refresh_token
@@ -24,15 +27,40 @@ from services.auth import ThrottlePolicy, log_in, log_out, rotate_refresh_token
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Tokens.")
 
 
+@blp.before_request
+def _grant_client_credentials() -> object:
+    """A form-encoded token request is an API client's grant, answered before the JSON
+    login's arguments are read."""
+    if request.endpoint == "auth.Token":
+        return client_credentials_grant()
+    return None
+
+
 @blp.route("/token")
 class Token(MethodView):
     @blp.arguments(TokenRequest())
+    @blp.doc(
+        requestBody={
+            "content": {
+                "application/json": {"schema": {"oneOf": [TokenRequest, ClientCredentialsRequest]}}
+            }
+        }
+    )
     @blp.response(200, TokenOut())
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, body: dict[str, Any]) -> dict[str, object]:
-        """Log in: exchange e-mail and password for tokens
+        """Log in: exchange e-mail and password (JSON), or client credentials (form), for tokens
+
+        A person sends a JSON body and gets an access and a refresh token. An API client
+        sends the OAuth 2 client-credentials grant (RFC 6749 section 4.4), form-encoded (or
+        the same fields as JSON): `grant_type=client_credentials`, with `client_id` and
+        `client_secret` in the body or as HTTP Basic, and optionally `scope` (a subset of its
+        scopes); it gets an access token only. The grant's refusals carry the `error` and
+        `error_description` members of RFC 6749 section 5.2 in the problem body: 400
+        (`invalid_request`, `unsupported_grant_type`, `invalid_scope`) or 401
+        (`invalid_client`).
 
         Repeated failures for one account or one client address are refused with 429 and a
         `Retry-After` header for a while, whether or not the account exists. When the server
@@ -94,9 +122,15 @@ class Logout(MethodView):
 @blp.route("/me")
 class Me(MethodView):
     @blp.authenticated
-    @blp.response(200, MeOut())
-    def get(self) -> SimpleNamespace:
-        """The authenticated user and the token's scopes"""
+    @blp.record_response(MeOut())
+    def get(self) -> tuple[SimpleNamespace, dict[str, str]]:
+        """The authenticated user and the token's scopes
+
+        The `ETag` changes with the account and the token's scopes: send it in
+        `If-None-Match` to get a 304 while neither changed.
+        """
         user = current_user()
         fields = {name: getattr(user, name) for name in UserOut().fields}
-        return SimpleNamespace(**fields, scopes=sorted(granted_scopes()))
+        scopes = sorted(granted_scopes())
+        digest = hashlib.sha256(" ".join(scopes).encode()).hexdigest()[:16]
+        return SimpleNamespace(**fields, scopes=scopes), {"ETag": f'"v{user.version}-{digest}"'}

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask.views import MethodView
 
+from api.batch import write_batch
 from api.blueprint import Blueprint
 from api.etag import if_match_versions
 from api.extensions import db
@@ -23,6 +24,7 @@ from schemas.affiliations import (
     AffiliationPatch,
     AffiliationQuery,
 )
+from schemas.batch import BatchOut, batch_of
 from schemas.common import RestoreRequest
 from schemas.contacts import (
     ContactArchive,
@@ -43,6 +45,7 @@ from services.affiliations import (
     list_affiliations,
     update_affiliation,
 )
+from services.batch_writes import write_contact_item
 from services.contacts import (
     CONTACT_SORT_KEYS,
     archive_contact,
@@ -94,6 +97,26 @@ class Contacts(MethodView):
         a duplicate is a 409 whose `existing` gives only the other contact's id and URL.
         """
         return _created(create_contact(db.session, **body))
+
+
+ContactBatch = batch_of(ContactCreate, "ContactBatch")
+
+
+@blp.route("/contacts/batch")
+class ContactBatchWrite(MethodView):
+    @blp.auth("contacts:write")
+    @blp.arguments(ContactBatch())
+    @blp.response(207, BatchOut())
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Create or replace up to 100 contacts
+
+        Each item is a contact as `POST /contacts` takes it; one with an `external_id`
+        replaces the contact that has it (fields left out take their defaults) or creates it.
+        The answer is 207 with one result per item, in the order sent: `status` 201 or 200 and
+        the contact's `id`, or the `problem` that refused the item. Items are independent
+        unless `atomic` is `true`: then all are written or none.
+        """
+        return write_batch(body["items"], write_contact_item, atomic=body["atomic"])
 
 
 @blp.route("/contacts/by-external-id/<path:external_id>")

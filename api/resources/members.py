@@ -5,12 +5,14 @@ from typing import Any
 
 from flask.views import MethodView
 
+from api.batch import write_batch
 from api.blueprint import Blueprint
 from api.etag import if_match_versions
 from api.extensions import db
 from api.pagination import paginate
 from api.responses import created, with_etag
 from models import Member
+from schemas.batch import BatchOut, batch_of
 from schemas.common import RestoreRequest
 from schemas.members import (
     MemberArchive,
@@ -21,6 +23,7 @@ from schemas.members import (
     MemberQuery,
     MemberUpsert,
 )
+from services.batch_writes import write_member_item
 from services.members import (
     MEMBER_SORT_KEYS,
     archive_member,
@@ -70,6 +73,26 @@ class Members(MethodView):
         member that has it. Unknown or inactive domain codes, or an unknown parent, are 422.
         """
         return _created(create_member(db.session, **body))
+
+
+MemberBatch = batch_of(MemberCreate, "MemberBatch")
+
+
+@blp.route("/batch")
+class MemberBatchWrite(MethodView):
+    @blp.auth("members:write")
+    @blp.arguments(MemberBatch())
+    @blp.response(207, BatchOut())
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Create or update up to 100 members
+
+        Each item is a member as `POST /members` takes it; one with an `external_id` updates
+        the member that has it (only the fields sent change) or creates it. The answer is 207
+        with one result per item, in the order sent: `status` 201 or 200 and the member's
+        `id`, or the `problem` that refused the item (422, 409...). Items are independent
+        unless `atomic` is `true`: then all are written or none.
+        """
+        return write_batch(body["items"], write_member_item, atomic=body["atomic"])
 
 
 @blp.route("/<uuid:member_id>")

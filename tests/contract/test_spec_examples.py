@@ -18,6 +18,7 @@ import pytest
 from api.operations import EXAMPLE_MEMBER_ID
 from models import Registration
 from tests.events.factories import make_event
+from models import ApiClient
 from tests.factories import PASSWORD, make_user
 from tests.members.factories import domain_by_code, make_affiliation, make_contact, make_member
 
@@ -102,12 +103,15 @@ def _records(session: Any, operation_id: str) -> dict[str, str]:
         event_id=event.id, contact_id=contact.id, status="registered", registered_at=now
     )
     session.add(registration)
+    api_client = ApiClient(name="Partner", scopes="members:read", secret_hash="0" * 64)
+    session.add(api_client)
     session.commit()
     return {
         "member_id": str(member.id),
         "contact_id": str(contact.id),
         "affiliation_id": str(affiliation.id),
         "user_id": str(user.id),
+        "client_id": str(api_client.id),
         "domain_id": str(domain_by_code(session, "imaging").id),
         "external_id": "import-0042",
         "event_id": str(event.id),
