@@ -123,3 +123,33 @@ def test_fifty_concurrent_invoices_get_fifty_consecutive_numbers(
     year = date.today().year
     numbers = sorted(r.get_json()["number"] for r in responses)
     assert numbers == [f"{year}-{n:05d}" for n in range(1, 51)]
+
+
+UPSERTS = 10
+
+
+def test_concurrent_first_upserts_of_one_external_id_create_one_membership(
+    committing_app, real_session, real_staff_headers
+):
+    """The requests that lose the race to create it update it instead: no 409, one row."""
+    plan = make_plan(real_session, code="race-plan")
+    make_schedule(real_session, plan=plan, year=2025)
+    member = make_member(real_session)
+    real_session.commit()
+    url = f"{URL}/by-external-id/erp-race-1"
+    body = {"member_id": str(member.id), "plan": "race-plan", "start_date": "2025-01-01"}
+    responses = send_together(
+        committing_app,
+        *[
+            lambda client, n=n: client.put(
+                url, json={**body, "notes": f"import {n}"}, headers=real_staff_headers
+            )
+            for n in range(UPSERTS)
+        ],
+    )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200] * (UPSERTS - 1) + [201], [r.get_json() for r in responses]
+    count = real_session.scalar(
+        select(func.count()).select_from(Membership).where(Membership.member_id == member.id)
+    )
+    assert count == 1
