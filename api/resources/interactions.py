@@ -25,18 +25,22 @@ from schemas.interactions import (
     InteractionPage,
     InteractionPatch,
     InteractionQuery,
+    InteractionUpsert,
     TimelinePage,
     TimelineQuery,
 )
+from schemas.journal import HistoryPage, HistoryQuery
 from services.interactions import (
     INTERACTION_SORT_KEYS,
     archive_interaction,
     create_interaction,
     delete_interaction,
     get_interaction,
+    interaction_history,
     list_interactions,
     restore_interaction,
     update_interaction,
+    upsert_interaction_by_external_id,
 )
 from services.timeline import contact_timeline, member_timeline
 
@@ -123,6 +127,54 @@ class InteractionById(MethodView):
             interaction_id=interaction_id,
             if_match=if_match_versions(),
         )
+
+
+@blp.route("/interactions/by-external-id/<path:external_id>")
+class InteractionByExternalId(MethodView):
+    @blp.auth("interactions:write")
+    @blp.if_match
+    @blp.arguments(InteractionUpsert)
+    @blp.record_response(InteractionOut)
+    @blp.created_response(InteractionOut, alternative=True)
+    @blp.alt_response(409, response="CONFLICT")
+    def put(
+        self, body: dict[str, Any], external_id: str
+    ) -> tuple[Interaction, int, Headers] | tuple[Interaction, Headers]:
+        """Create or update an interaction by its importer's `external_id`
+
+        201 when the interaction is new (the body is the interaction, linked to at least one
+        member or contact), 200 when it existed (only the fields sent change). An
+        `external_id` held by a confidential interaction you may not see is a 409.
+        """
+        interaction, was_created = upsert_interaction_by_external_id(
+            db.session,
+            actor=current_user(),
+            external_id=external_id,
+            fields=body,
+            if_match=if_match_versions(),
+        )
+        if was_created:
+            return created(
+                interaction, "interactions.InteractionById", interaction_id=interaction.id
+            )
+        return with_etag(interaction)
+
+
+@blp.route("/interactions/<uuid:interaction_id>/history")
+class InteractionHistory(MethodView):
+    @blp.auth("interactions:read")
+    @blp.arguments(HistoryQuery, location="query", as_kwargs=True)
+    @blp.page_response(HistoryPage)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, interaction_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
+        """An interaction's history, newest first
+
+        404 for a confidential interaction you may not see, as for a read.
+        """
+        page = interaction_history(
+            db.session, actor=current_user(), interaction_id=interaction_id, **query
+        )
+        return page_response(page)
 
 
 @blp.route("/interactions/<uuid:interaction_id>/archive")
