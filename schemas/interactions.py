@@ -15,6 +15,7 @@ from schemas.common import (
 )
 from schemas.fields import BoundedList, Flag, SearchText, Text, TrimmedString
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from services.timeline import TIMELINE_KINDS
 
 KINDS = [kind.value for kind in InteractionKind]
 TYPES = [kind.value for kind in InteractionType]
@@ -239,7 +240,11 @@ class TimelineItemOut(ma.Schema):
     """Something that happened with a member or a contact."""
 
     kind = ma.fields.String(
-        metadata={"description": "`interaction`, `record.created` or `record.archived`."}
+        metadata={
+            "description": "`interaction`, `record.created`, `record.archived`, and for a "
+            "member `membership.created`, `.renewed`, `.paid`, `.refunded`, `.cancelled`, "
+            "`.lapsed`."
+        }
     )
     at = AwareDateTime()
     summary = ma.fields.String()
@@ -260,10 +265,8 @@ class TimelineQuery(ma.Schema):
         metadata={"description": "Opaque cursor from the previous page's `next_cursor`."},
     )
     kinds = BoundedList(
-        ma.fields.String(
-            validate=ma.validate.OneOf(["interaction", "record.created", "record.archived"])
-        ),
-        max_items=3,
+        ma.fields.String(validate=ma.validate.OneOf(TIMELINE_KINDS)),
+        max_items=len(TIMELINE_KINDS),
         metadata={"description": "Only these kinds (repeat the argument for several)."},
     )
     since = QueryDateTime(metadata={"description": "At or after this instant."})
