@@ -423,8 +423,6 @@ INTERACTION_TAIL = (
 
 @app.get("/api/v1/interactions")
 def list_interactions() -> Response:
-    if refused := require("interactions:read"):
-        return refused
     limit = min(int(request.args.get("limit", 50)), 200)
     params: dict[str, Any] = {"limit": limit + 1}
     filters = []
@@ -433,6 +431,8 @@ def list_interactions() -> Response:
         params[f"term_{index}"] = _like(term)
     sql = SQL_INTERACTIONS_PAGE.replace("{filters}", " ".join(filters))
     with pool().connection() as connection, connection.cursor() as cursor:
+        if refused := require("interactions:read", cursor):
+            return refused
         rows = cursor.execute(sql, params).fetchall()
         ids = [row["id"] for row in rows]
         links = {
@@ -473,44 +473,80 @@ def list_interactions() -> Response:
     return json_response({"data": data, "next_cursor": next_cursor})
 
 
-# services/timeline.py for a member: one UNION ALL, keyset on (time, kind, id), newest first.
-SQL_MEMBER_TIMELINE = """SELECT timeline.at, timeline.kind, timeline.id, timeline.summary,
-timeline.resource FROM (
+# services/timeline.py for a member: one UNION ALL, keyset on (time, kind, id), newest first;
+# interactions, the member record, and its memberships (services/membership_timeline.py).
+_PLAN_ITEM = """SELECT {at}, CAST('{kind}' AS VARCHAR(30)), memberships.id,
+CAST('{prefix}' || membership_plans.name AS VARCHAR(200)), CAST('memberships' AS VARCHAR(30)),
+memberships.id
+FROM memberships JOIN membership_plans ON membership_plans.id = memberships.plan_id
+WHERE memberships.member_id = %(id)s::UUID AND {where}"""
+_PAYMENT_ITEM = """SELECT timezone('UTC', CAST(membership_payments.paid_on AS TIMESTAMP)),
+CAST('{kind}' AS VARCHAR(30)), membership_payments.id, CAST('{summary}' AS VARCHAR(200)),
+CAST('memberships' AS VARCHAR(30)), memberships.id
+FROM membership_payments JOIN memberships ON memberships.id = membership_payments.membership_id
+WHERE memberships.member_id = %(id)s::UUID AND membership_payments.amount_cents {sign} 0"""
+_START = "timezone('UTC', CAST(memberships.start_date AS TIMESTAMP))"
+SQL_MEMBER_TIMELINE = f"""SELECT timeline.at, timeline.kind, timeline.id, timeline.summary,
+timeline.resource, timeline.link FROM (
 SELECT interactions.occurred_at AS at, CAST('interaction' AS VARCHAR(30)) AS kind,
 interactions.id AS id, CAST(interactions.subject AS VARCHAR(200)) AS summary,
-CAST('interactions' AS VARCHAR(30)) AS resource
+CAST('interactions' AS VARCHAR(30)) AS resource, interactions.id AS link
 FROM interactions JOIN interaction_members
 ON interaction_members.interaction_id = interactions.id
 WHERE interaction_members.member_id = %(id)s::UUID
 UNION ALL
 SELECT members.created_at, CAST('record.created' AS VARCHAR(30)), members.id,
-CAST('Member record created' AS VARCHAR(200)), CAST('members' AS VARCHAR(30))
+CAST('Member record created' AS VARCHAR(200)), CAST('members' AS VARCHAR(30)), members.id
 FROM members WHERE members.id = %(id)s::UUID
 UNION ALL
 SELECT members.archived_at, CAST('record.archived' AS VARCHAR(30)), members.id,
-CAST('Member archived' AS VARCHAR(200)), CAST('members' AS VARCHAR(30))
+CAST('Member archived' AS VARCHAR(200)), CAST('members' AS VARCHAR(30)), members.id
 FROM members WHERE members.id = %(id)s::UUID AND members.archived_at IS NOT NULL
+UNION ALL
+{_PLAN_ITEM.format(at=_START, kind="membership.created", prefix="Membership: ",
+                   where="memberships.renewal_of_id IS NULL")}
+UNION ALL
+{_PLAN_ITEM.format(at=_START, kind="membership.renewed", prefix="Membership renewed: ",
+                   where="memberships.renewal_of_id IS NOT NULL")}
+UNION ALL
+{_PAYMENT_ITEM.format(kind="membership.paid", summary="Membership payment", sign=">")}
+UNION ALL
+{_PAYMENT_ITEM.format(kind="membership.refunded", summary="Membership refund", sign="<")}
+UNION ALL
+{_PLAN_ITEM.format(at="timezone('UTC', CAST(memberships.cancelled_on AS TIMESTAMP))",
+                   kind="membership.cancelled", prefix="Membership cancelled: ",
+                   where="memberships.cancelled_on IS NOT NULL")}
+UNION ALL
+{_PLAN_ITEM.format(at="timezone('UTC', CAST((memberships.grace_until + 1) AS TIMESTAMP))",
+                   kind="membership.lapsed", prefix="Membership lapsed: ",
+                   where="memberships.cancelled_on IS NULL "
+                   "AND memberships.grace_until < CURRENT_DATE AND NOT (EXISTS (SELECT * "
+                   "FROM memberships AS following "
+                   "WHERE following.member_id = memberships.member_id "
+                   "AND following.start_date > memberships.start_date "
+                   "AND following.start_date <= (memberships.grace_until + 1)))")}
 ) AS timeline ORDER BY timeline.at DESC, timeline.kind DESC, timeline.id DESC
-LIMIT %(limit)s::INTEGER"""
+LIMIT %(limit)s::INTEGER"""  # fmt: skip
+SQL_MEMBER_ID = "SELECT members.id FROM members WHERE members.id = %(id)s::UUID"
 
 
 @app.get("/api/v1/members/<uuid:member_id>/timeline")
 def member_timeline(member_id: uuid.UUID) -> Response:
-    if refused := require("interactions:read"):
-        return refused
     limit = min(int(request.args.get("limit", 50)), 200)
     with pool().connection() as connection, connection.cursor() as cursor:
-        # As mrm: the member must exist (one primary-key lookup), then one statement.
-        if cursor.execute(SQL_MEMBER_EXISTS, {"id": member_id}).fetchone() is None:
-            return problem(404, "No such member.")
+        if refused := require("interactions:read", cursor):
+            return refused
         rows = cursor.execute(SQL_MEMBER_TIMELINE, {"id": member_id, "limit": limit + 1}).fetchall()
+        # As mrm: only an empty page asks whether the member exists (one primary-key lookup).
+        if not rows and cursor.execute(SQL_MEMBER_ID, {"id": member_id}).fetchone() is None:
+            return problem(404, "No such member.")
     data = [
         {
             "kind": row["kind"],
             "at": row["at"],
             "summary": row["summary"],
             "id": row["id"],
-            "href": f"/api/v1/{row['resource']}/{row['id']}",
+            "href": f"/api/v1/{row['resource']}/{row['link']}",
         }
         for row in rows[:limit]
     ]
@@ -522,6 +558,3 @@ def member_timeline(member_id: uuid.UUID) -> Response:
         )
         next_cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
     return json_response({"data": data, "next_cursor": next_cursor})
-
-
-SQL_MEMBER_EXISTS = f"SELECT {MEMBER_COLUMNS} FROM members WHERE members.id = %(id)s::UUID"

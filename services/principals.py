@@ -40,6 +40,15 @@ class Principal:
     scopes: frozenset[str]
 
 
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The acting user as far as visibility rules need it (id and role), without loading the
+    user's row: read paths that only filter by who is asking take this."""
+
+    id: uuid.UUID
+    role: str
+
+
 def load_principal(
     session: Session, *, user_id: uuid.UUID, session_id: uuid.UUID, token_scopes: frozenset[str]
 ) -> Principal | None:

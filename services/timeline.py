@@ -39,6 +39,7 @@ from services.errors import InvalidInput, NotFound
 from services.interactions import visibility
 from services.membership_timeline import MEMBERSHIP_KINDS, membership_sources
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from services.principals import Actor
 from services.roles import Role
 
 INTERACTION = "interaction"
@@ -172,7 +173,7 @@ def _page(
     session: Session,
     record: str,
     *,
-    actor: User,
+    actor: User | Actor,
     record_id: uuid.UUID,
     kinds: Collection[str] | None = None,
     since: datetime | None = None,
@@ -220,20 +221,33 @@ def _page(
     return Page(items=items, next_cursor=next_cursor)
 
 
-def member_timeline(session: Session, *, actor: User, member_id: uuid.UUID, **page: Any) -> Page:
+def member_timeline(
+    session: Session, *, actor: User | Actor, member_id: uuid.UUID, **page: Any
+) -> Page:
     """What happened with a member, newest first: the interactions ``actor`` may see, the
     member record's creation and archiving, and its memberships (joined, renewed, paid,
     refunded, cancelled, lapsed)."""
-    if session.scalar(select(Member.id).where(Member.id == member_id)) is None:
+    found = _page(session, "member", actor=actor, record_id=member_id, **page)
+    if not found.items and session.scalar(_exists(Member), {"record_id": member_id}) is None:
         raise NotFound("member", member_id)
-    return _page(session, "member", actor=actor, record_id=member_id, **page)
+    return found
 
 
-def contact_timeline(session: Session, *, actor: User, contact_id: uuid.UUID, **page: Any) -> Page:
+def contact_timeline(
+    session: Session, *, actor: User | Actor, contact_id: uuid.UUID, **page: Any
+) -> Page:
     """What happened with a contact, newest first (as for members)."""
-    if session.scalar(select(Contact.id).where(Contact.id == contact_id)) is None:
+    found = _page(session, "contact", actor=actor, record_id=contact_id, **page)
+    if not found.items and session.scalar(_exists(Contact), {"record_id": contact_id}) is None:
         raise NotFound("contact", contact_id)
-    return _page(session, "contact", actor=actor, record_id=contact_id, **page)
+    return found
+
+
+@functools.cache
+def _exists(record: type[Member] | type[Contact]) -> Select[Any]:
+    """Whether the record exists, asked only when its page is empty: a record's stream always
+    holds its creation, so a page with items proves it exists without a query."""
+    return select(record.id).where(record.id == bindparam("record_id", type_=Uuid()))
 
 
 _SOURCES = {

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from api.auth import current_user
+from api.auth import current_actor, current_user
 from api.blueprint import Blueprint
 from api.etag import if_match_versions
 from api.extensions import db
@@ -233,10 +233,11 @@ class MemberTimeline(MethodView):
         """A member's timeline
 
         What happened with the member, newest first: interactions (confidential ones only for
-        those who may see them) and the member record's creation and archiving. Filter with
-        `kinds`, `since` and `until`.
+        those who may see them), the member record's creation and archiving, and its
+        memberships (joined, renewed, paid, refunded, cancelled, lapsed, on the days they
+        happened). Filter with `kinds`, `since` and `until`.
         """
-        page = member_timeline(db.session, actor=current_user(), member_id=member_id, **query)
+        page = member_timeline(db.session, actor=current_actor(), member_id=member_id, **query)
         return page_response(page)
 
 
@@ -252,5 +253,5 @@ class ContactTimeline(MethodView):
         As for members: the contact's interactions the caller may see, and the contact record's
         creation and archiving, newest first.
         """
-        page = contact_timeline(db.session, actor=current_user(), contact_id=contact_id, **query)
+        page = contact_timeline(db.session, actor=current_actor(), contact_id=contact_id, **query)
         return page_response(page)
