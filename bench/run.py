@@ -67,6 +67,7 @@ class BenchData:
     # Rare terms (a SIREN matches one member): without an index that fits the search, finding
     # them scans the whole table, so they show whether search latency grows with the data.
     rare_member_terms: list[str] = field(default_factory=list)
+    membership_ids: list[str] = field(default_factory=list)
 
 
 def _member_paths(data: BenchData) -> list[str]:
@@ -99,6 +100,18 @@ def _interactions_q_paths(_data: BenchData) -> list[str]:
     return [f"/api/v1/interactions?limit=50&q={quote(term)}" for term in INTERACTION_TERMS]
 
 
+# Mid-years and year ends of the generated years (2024-2026): who was a member on that day.
+AS_OF_DAYS = ("2024-06-30", "2024-12-31", "2025-06-30", "2025-12-31", "2026-06-30")
+
+
+def _members_active_paths(_data: BenchData) -> list[str]:
+    return [f"/api/v1/members?limit=50&membership_status=active&as_of={day}" for day in AS_OF_DAYS]
+
+
+def _membership_paths(data: BenchData) -> list[str]:
+    return [f"/api/v1/memberships/{membership_id}" for membership_id in data.membership_ids]
+
+
 def _create_lines(_data: BenchData) -> list[str]:
     body = {
         "name": CREATED_NAME_PREFIX + "__SIREN__",
@@ -121,6 +134,10 @@ SCENARIOS = (
     Scenario("list_contacts_q", "list 50 contacts, q search", "get", _contacts_q_paths),
     Scenario("member_timeline", "member timeline, first page", "get", _member_timeline_paths),
     Scenario("list_interactions_q", "list interactions with q", "get", _interactions_q_paths),
+    Scenario(
+        "members_active_as_of", "list members active as of a date", "get", _members_active_paths
+    ),
+    Scenario("get_membership", "get a membership", "get", _membership_paths),
     Scenario("create_member", "create member", "create", _create_lines),
     # argon2 at 64 MiB per login: few connections, or the box swaps rather than measures.
     Scenario(
@@ -193,12 +210,19 @@ def load_bench_data(url: str) -> tuple[BenchData, str]:
                      "ORDER BY id LIMIT 3")
             )
         ]  # fmt: skip
+        membership_ids = [
+            str(row[0])
+            for row in connection.execute(
+                text("SELECT id FROM memberships ORDER BY id LIMIT 20000")
+            )
+        ]
         version = connection.scalar(text("SHOW server_version"))
     engine.dispose()
     data = BenchData(
         member_ids=ids,
         contact_terms=names + list(CONTACT_TERMS_EXTRA),
         rare_member_terms=sirens,
+        membership_ids=membership_ids,
     )
     return data, version
 
@@ -229,6 +253,8 @@ def check_parity(mrm: Server, ceiling: Server, data: BenchData, token: str) -> l
     paths = [_member_paths(data)[0], *_list_filter_paths(data)[:2], *_list_q_paths(data)[:2]]
     if "list_contacts_q" in PARITY_CHECKED:
         paths += _contacts_q_paths(data)[:2]
+    paths += [*_member_timeline_paths(data)[:2], *_interactions_q_paths(data)[:2]]
+    paths += [*_members_active_paths(data)[:2], *_membership_paths(data)[:2]]
     differences = []
     for path in paths:
         ours, bare = (
