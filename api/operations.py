@@ -148,6 +148,25 @@ LINKS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             )
         }
     },
+    "upsertMembershipByExternalId": {
+        "import": {
+            "member_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "plan": "full",
+            "start_date": "2026-01-01",
+            "approved_on": "2026-01-15",
+            "notes": "Imported from the former CRM.",
+        }
+    },
+    "upsertInteractionByExternalId": {
+        "import": {
+            "kind": "service",
+            "type": "funding_advice",
+            "subject": "Dossier i-Nov",
+            "occurred_at": "2026-03-02T10:00:00+01:00",
+            "members": [{"member_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "role": "requester"}],
+            "source": "legacy-crm",
+        }
+    },
     "upsertMemberByExternalId": {
         "200": {"GetMember": _READ_MEMBER},
         "201": {"GetMember": _READ_MEMBER},
