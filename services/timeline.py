@@ -205,8 +205,9 @@ def _page(
         until=until is not None,
         after=bool(cursor),
     )
-    # Parameters the statement's shape left out (no cursor, no dates) are ignored.
-    rows = session.execute(stmt, params).all()
+    # Parameters the statement's shape left out (no cursor, no dates) are ignored. Plain rows
+    # come back: run on the session's connection, skipping the ORM's result machinery.
+    rows = session.connection().execute(stmt, params).all()
     items = [
         TimelineItem(
             kind=row.kind,
