@@ -205,3 +205,16 @@ def test_changes_feed(client, session, cast, who):
     feed = client.get("/api/v1/changes?limit=200&types=interaction.*", headers=cast.headers[who])
     ids = {entry["resource_id"] for entry in feed.get_json()["data"]}
     assert (str(cast.public.id) in ids) is (who in ("owner", "admin"))  # no participants
+
+
+def test_a_deleted_interactions_entries_stay_for_admins_only(client, cast):
+    """Once deleted, nothing tells whether an interaction was confidential: its entries are
+    shown to admins only."""
+    url = f"{URL}/{cast.public.id}"
+    assert client.delete(url, headers=cast.headers["owner"]).status_code == 204
+    for who in WHO:
+        feed = client.get(
+            "/api/v1/changes?limit=200&types=interaction.*", headers=cast.headers[who]
+        )
+        ids = {entry["resource_id"] for entry in feed.get_json()["data"]}
+        assert (str(cast.public.id) in ids) is (who == "admin"), who
