@@ -17,7 +17,7 @@ from api.errors import unauthorized
 from api.extensions import db, jwt
 from models import User
 from services.errors import AuthenticationFailed, PermissionDenied
-from services.principals import Principal, load_client_principal, load_principal
+from services.principals import Actor, Principal, load_client_principal, load_principal
 
 ALGORITHM = "HS256"
 _DECODE_ALGORITHMS = [ALGORITHM]
@@ -171,6 +171,13 @@ def current_user() -> User:
     if user is None:  # removed since the login check of this request
         raise AuthenticationFailed(TOKEN_REVOKED)
     return user
+
+
+def current_actor() -> Actor:
+    """The authenticated user's id and role, as this request's login check read them (no
+    query)."""
+    principal = _principal()
+    return Actor(id=principal.user_id, role=principal.role)
 
 
 def current_session_id() -> uuid.UUID:

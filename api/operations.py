@@ -93,6 +93,11 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("memberships.PaymentById", "get"): "getMembershipPayment",
     ("memberships.Campaigns", "post"): "createMembershipCampaign",
     ("memberships.CampaignById", "get"): "getMembershipCampaign",
+    ("memberships.MembershipHistory", "get"): "getMembershipHistory",
+    ("memberships.MembershipByExternalId", "put"): "upsertMembershipByExternalId",
+    ("membership_plans.PlanHistory", "get"): "getMembershipPlanHistory",
+    ("interactions.InteractionHistory", "get"): "getInteractionHistory",
+    ("interactions.InteractionByExternalId", "put"): "upsertInteractionByExternalId",
     ("invoices.Invoices", "get"): "listInvoices",
     ("invoices.InvoiceById", "get"): "getInvoice",
     ("invoices.InvoiceCrediting", "post"): "creditInvoice",
@@ -172,6 +177,25 @@ LINKS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             "RestoreContact": _link(
                 "restoreContact", "Restore the contact.", contact_id="$response.body#/id"
             )
+        }
+    },
+    "upsertMembershipByExternalId": {
+        "import": {
+            "member_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "plan": "full",
+            "start_date": "2026-01-01",
+            "approved_on": "2026-01-15",
+            "notes": "Imported from the former CRM.",
+        }
+    },
+    "upsertInteractionByExternalId": {
+        "import": {
+            "kind": "service",
+            "type": "funding_advice",
+            "subject": "Dossier i-Nov",
+            "occurred_at": "2026-03-02T10:00:00+01:00",
+            "members": [{"member_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "role": "requester"}],
+            "source": "legacy-crm",
         }
     },
     "upsertMemberByExternalId": {

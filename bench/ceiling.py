@@ -23,6 +23,7 @@ import os
 import threading
 import uuid
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import jwt
@@ -31,6 +32,8 @@ from flask import Flask, Response, request
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from services.member_memberships import member_since, membership_summary
+from services.membership_status import status_on
 from services.roles import scopes_for_role
 from services.text import fold
 
@@ -220,6 +223,94 @@ def _members_out(cursor: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]
     return [_member_out(row, domains[row["id"]], _parent_of(row)) for row in rows]
 
 
+# services/member_memberships.py: a membership active on a day (status_condition), and the two
+# selectinloads of a page read "as of" a day (memberships, then their payments).
+SQL_ACTIVE_ON = """AND (EXISTS (SELECT * FROM memberships WHERE memberships.member_id = members.id
+AND (memberships.cancelled_on IS NULL OR memberships.cancelled_on > %(as_of)s::DATE)
+AND memberships.start_date <= %(as_of)s::DATE AND memberships.end_date >= %(as_of)s::DATE
+AND (memberships.approved_on IS NOT NULL AND memberships.approved_on <= %(as_of)s::DATE
+OR (SELECT coalesce(sum(membership_payments.amount_cents), 0) AS coalesce_1
+FROM membership_payments WHERE membership_payments.membership_id = memberships.id
+AND membership_payments.paid_on <= %(as_of)s::DATE) >= memberships.fee_cents)))"""
+MEMBERSHIP_COLUMNS = """memberships.member_id, memberships.plan_id, memberships.year,
+memberships.start_date, memberships.end_date, memberships.grace_until, memberships.approved_on,
+memberships.cancelled_on, memberships.cancel_reason, memberships.fee_cents,
+memberships.currency, memberships.schedule_fee_cents, memberships.fee_basis,
+memberships.fee_override_reason, memberships.declared_turnover_cents, memberships.exemption,
+memberships.notes, memberships.external_id, memberships.renewal_of_id, memberships.campaign_id,
+memberships.id, memberships.created_at, memberships.updated_at, memberships.version"""
+SQL_MEMBERSHIPS_OF = f"""SELECT {MEMBERSHIP_COLUMNS} FROM memberships
+WHERE memberships.member_id IN ({{ids}}) ORDER BY memberships.start_date"""
+SQL_PAYMENTS_OF = """SELECT membership_payments.membership_id, membership_payments.amount_cents,
+membership_payments.currency, membership_payments.paid_on, membership_payments.method,
+membership_payments.reference, membership_payments.reason, membership_payments.id,
+membership_payments.created_at, membership_payments.updated_at, membership_payments.version
+FROM membership_payments WHERE membership_payments.membership_id IN ({ids})
+ORDER BY membership_payments.paid_on, membership_payments.created_at"""
+
+
+def _add_standing(
+    cursor: Any, data: list[dict[str, Any]], rows: list[dict[str, Any]], as_of: date
+) -> None:
+    """Each row's current membership and ``member_since`` on ``as_of``, from the same two
+    queries mrm's loader sends; the status rule itself is mrm's (plain functions, no ORM)."""
+    ids = [row["id"] for row in rows]
+    memberships = _in_list(cursor, SQL_MEMBERSHIPS_OF, ids)
+    payments: dict[uuid.UUID, list[SimpleNamespace]] = {m["id"]: [] for m in memberships}
+    if memberships:
+        for row in _in_list(cursor, SQL_PAYMENTS_OF, list(payments)):
+            payments[row["membership_id"]].append(SimpleNamespace(**row))
+    of_member: dict[uuid.UUID, list[SimpleNamespace]] = {member_id: [] for member_id in ids}
+    for row in memberships:
+        of_member[row["member_id"]].append(SimpleNamespace(**row, payments=payments[row["id"]]))
+    for out in data:
+        member = SimpleNamespace(memberships=of_member[out["id"]], membership_as_of=as_of)
+        out["membership"] = membership_summary(member)
+        out["member_since"] = member_since(member)
+
+
+# services/memberships.py get_membership: the plan joined in, the payments made by ``as_of``.
+SQL_MEMBERSHIP_BY_ID = f"""SELECT (SELECT coalesce(sum(membership_payments.amount_cents), 0)
+AS coalesce_1 FROM membership_payments
+WHERE membership_payments.membership_id = memberships.id
+AND membership_payments.paid_on <= %(as_of)s::DATE) AS paid_cents, %(as_of)s::DATE AS as_of,
+{MEMBERSHIP_COLUMNS}, membership_plans_1.code, membership_plans_1.name,
+membership_plans_1.period_type, membership_plans_1.grace_days, membership_plans_1.late_join_policy,
+membership_plans_1.late_join_month, membership_plans_1.benefits, membership_plans_1.is_active,
+membership_plans_1.id AS id_1, membership_plans_1.created_at AS created_at_1,
+membership_plans_1.updated_at AS updated_at_1, membership_plans_1.version AS version_1
+FROM memberships LEFT OUTER JOIN membership_plans AS membership_plans_1
+ON membership_plans_1.id = memberships.plan_id WHERE memberships.id = %(id)s::UUID"""
+
+
+@app.get("/api/v1/memberships/<uuid:membership_id>")
+def get_membership(membership_id: uuid.UUID) -> Response:
+    as_of = date.fromisoformat(request.args["as_of"]) if "as_of" in request.args else date.today()
+    with pool().connection() as connection, connection.cursor() as cursor:
+        if refused := require("memberships:read", cursor):
+            return refused
+        row = cursor.execute(SQL_MEMBERSHIP_BY_ID, {"id": membership_id, "as_of": as_of}).fetchone()
+    if row is None:
+        return problem(404, "No such membership.")
+    status = status_on(SimpleNamespace(**row), as_of=as_of, paid_cents=row["paid_cents"])
+    body = {
+        "id": row["id"], "member_id": row["member_id"],
+        "plan": {"id": row["plan_id"], "code": row["code"], "name": row["name"]},
+        "year": row["year"], "start_date": row["start_date"], "end_date": row["end_date"],
+        "grace_until": row["grace_until"], "as_of": row["as_of"], "status": status.value,
+        "approved_on": row["approved_on"], "cancelled_on": row["cancelled_on"],
+        "cancel_reason": row["cancel_reason"], "fee_cents": row["fee_cents"],
+        "currency": row["currency"], "schedule_fee_cents": row["schedule_fee_cents"],
+        "fee_override_reason": row["fee_override_reason"], "fee_basis": row["fee_basis"],
+        "turnover_cents": row["declared_turnover_cents"], "exemption": row["exemption"],
+        "paid_cents": row["paid_cents"], "balance_cents": row["fee_cents"] - row["paid_cents"],
+        "notes": row["notes"], "external_id": row["external_id"],
+        "renewal_of_id": row["renewal_of_id"], "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }  # fmt: skip
+    return json_response(body, headers={"ETag": f'"v{row["version"]}"'})
+
+
 def _cursor_of(sort: str, value: Any, last_id: uuid.UUID) -> str:
     raw = json.dumps({"s": sort, "v": [value, str(last_id)]}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -257,12 +348,18 @@ def list_members() -> Response:
     for index, term in enumerate(fold(request.args.get("q", "")).split()):
         filters.append(f"AND members.search_text LIKE %(term_{index})s::VARCHAR ESCAPE '\\'")
         params[f"term_{index}"] = _like(term)
+    as_of = date.fromisoformat(request.args["as_of"]) if "as_of" in request.args else None
+    if request.args.get("membership_status") == "active":
+        filters.append(SQL_ACTIVE_ON)
+        params["as_of"] = as_of or date.today()
     sql = SQL_MEMBERS_PAGE.replace("{filters}", " ".join(filters))
     with pool().connection() as connection, connection.cursor() as cursor:
         if refused := require("members:read", cursor):
             return refused
         rows = cursor.execute(sql, params).fetchall()
         data = _members_out(cursor, rows) if rows else []
+        if as_of is not None and rows:
+            _add_standing(cursor, data, rows[: limit + 1], as_of)
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -423,8 +520,6 @@ INTERACTION_TAIL = (
 
 @app.get("/api/v1/interactions")
 def list_interactions() -> Response:
-    if refused := require("interactions:read"):
-        return refused
     limit = min(int(request.args.get("limit", 50)), 200)
     params: dict[str, Any] = {"limit": limit + 1}
     filters = []
@@ -433,6 +528,8 @@ def list_interactions() -> Response:
         params[f"term_{index}"] = _like(term)
     sql = SQL_INTERACTIONS_PAGE.replace("{filters}", " ".join(filters))
     with pool().connection() as connection, connection.cursor() as cursor:
+        if refused := require("interactions:read", cursor):
+            return refused
         rows = cursor.execute(sql, params).fetchall()
         ids = [row["id"] for row in rows]
         links = {
@@ -473,50 +570,86 @@ def list_interactions() -> Response:
     return json_response({"data": data, "next_cursor": next_cursor})
 
 
-# services/timeline.py for a member: one UNION ALL, keyset on (time, kind, id), newest first.
-SQL_MEMBER_TIMELINE = """SELECT timeline.at, timeline.kind, timeline.id, timeline.summary,
-timeline.resource FROM (
+# services/timeline.py for a member: one UNION ALL, keyset on (time, kind, id), newest first;
+# interactions, the member record, and its memberships (services/membership_timeline.py).
+_PLAN_ITEM = """SELECT {at}, CAST('{kind}' AS VARCHAR(30)), memberships.id,
+CAST('{prefix}' || membership_plans.name AS VARCHAR(200)), CAST('memberships' AS VARCHAR(30)),
+memberships.id
+FROM memberships JOIN membership_plans ON membership_plans.id = memberships.plan_id
+WHERE memberships.member_id = %(id)s::UUID AND {where}"""
+_PAYMENT_ITEM = """SELECT timezone('UTC', CAST(membership_payments.paid_on AS TIMESTAMP)),
+CAST('{kind}' AS VARCHAR(30)), membership_payments.id, CAST('{summary}' AS VARCHAR(200)),
+CAST('memberships' AS VARCHAR(30)), memberships.id
+FROM membership_payments JOIN memberships ON memberships.id = membership_payments.membership_id
+WHERE memberships.member_id = %(id)s::UUID AND membership_payments.amount_cents {sign} 0"""
+_START = "timezone('UTC', CAST(memberships.start_date AS TIMESTAMP))"
+SQL_MEMBER_TIMELINE = f"""SELECT timeline.at, timeline.kind, timeline.id, timeline.summary,
+timeline.resource, timeline.link FROM (
 SELECT interactions.occurred_at AS at, CAST('interaction' AS VARCHAR(30)) AS kind,
 interactions.id AS id, CAST(interactions.subject AS VARCHAR(200)) AS summary,
-CAST('interactions' AS VARCHAR(30)) AS resource
+CAST('interactions' AS VARCHAR(30)) AS resource, interactions.id AS link
 FROM interactions JOIN interaction_members
 ON interaction_members.interaction_id = interactions.id
 WHERE interaction_members.member_id = %(id)s::UUID
 UNION ALL
 SELECT members.created_at, CAST('record.created' AS VARCHAR(30)), members.id,
-CAST('Member record created' AS VARCHAR(200)), CAST('members' AS VARCHAR(30))
+CAST('Member record created' AS VARCHAR(200)), CAST('members' AS VARCHAR(30)), members.id
 FROM members WHERE members.id = %(id)s::UUID
 UNION ALL
 SELECT members.archived_at, CAST('record.archived' AS VARCHAR(30)), members.id,
-CAST('Member archived' AS VARCHAR(200)), CAST('members' AS VARCHAR(30))
+CAST('Member archived' AS VARCHAR(200)), CAST('members' AS VARCHAR(30)), members.id
 FROM members WHERE members.id = %(id)s::UUID AND members.archived_at IS NOT NULL
 UNION ALL
 SELECT registrations.registered_at, CAST('registration' AS VARCHAR(30)), registrations.id,
 CAST('Event registration: ' || events.title AS VARCHAR(200)),
-CAST('registrations' AS VARCHAR(30))
+CAST('registrations' AS VARCHAR(30)), registrations.id
 FROM registrations JOIN events ON events.id = registrations.event_id
 WHERE registrations.member_id = %(id)s::UUID
+UNION ALL
+{_PLAN_ITEM.format(at=_START, kind="membership.created", prefix="Membership: ",
+                   where="memberships.renewal_of_id IS NULL")}
+UNION ALL
+{_PLAN_ITEM.format(at=_START, kind="membership.renewed", prefix="Membership renewed: ",
+                   where="memberships.renewal_of_id IS NOT NULL")}
+UNION ALL
+{_PAYMENT_ITEM.format(kind="membership.paid", summary="Membership payment", sign=">")}
+UNION ALL
+{_PAYMENT_ITEM.format(kind="membership.refunded", summary="Membership refund", sign="<")}
+UNION ALL
+{_PLAN_ITEM.format(at="timezone('UTC', CAST(memberships.cancelled_on AS TIMESTAMP))",
+                   kind="membership.cancelled", prefix="Membership cancelled: ",
+                   where="memberships.cancelled_on IS NOT NULL")}
+UNION ALL
+{_PLAN_ITEM.format(at="timezone('UTC', CAST((memberships.grace_until + 1) AS TIMESTAMP))",
+                   kind="membership.lapsed", prefix="Membership lapsed: ",
+                   where="memberships.cancelled_on IS NULL "
+                   "AND memberships.grace_until < CURRENT_DATE AND NOT (EXISTS (SELECT * "
+                   "FROM memberships AS following "
+                   "WHERE following.member_id = memberships.member_id "
+                   "AND following.start_date > memberships.start_date "
+                   "AND following.start_date <= (memberships.grace_until + 1)))")}
 ) AS timeline ORDER BY timeline.at DESC, timeline.kind DESC, timeline.id DESC
-LIMIT %(limit)s::INTEGER"""
+LIMIT %(limit)s::INTEGER"""  # fmt: skip
+SQL_MEMBER_ID = "SELECT members.id FROM members WHERE members.id = %(id)s::UUID"
 
 
 @app.get("/api/v1/members/<uuid:member_id>/timeline")
 def member_timeline(member_id: uuid.UUID) -> Response:
-    if refused := require("interactions:read"):
-        return refused
     limit = min(int(request.args.get("limit", 50)), 200)
     with pool().connection() as connection, connection.cursor() as cursor:
-        # As mrm: the member must exist (one primary-key lookup), then one statement.
-        if cursor.execute(SQL_MEMBER_EXISTS, {"id": member_id}).fetchone() is None:
-            return problem(404, "No such member.")
+        if refused := require("interactions:read", cursor):
+            return refused
         rows = cursor.execute(SQL_MEMBER_TIMELINE, {"id": member_id, "limit": limit + 1}).fetchall()
+        # As mrm: only an empty page asks whether the member exists (one primary-key lookup).
+        if not rows and cursor.execute(SQL_MEMBER_ID, {"id": member_id}).fetchone() is None:
+            return problem(404, "No such member.")
     data = [
         {
             "kind": row["kind"],
             "at": row["at"],
             "summary": row["summary"],
             "id": row["id"],
-            "href": f"/api/v1/{row['resource']}/{row['id']}",
+            "href": f"/api/v1/{row['resource']}/{row['link']}",
         }
         for row in rows[:limit]
     ]

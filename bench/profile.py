@@ -146,6 +146,7 @@ def bench_data_from(session: Any) -> BenchData:
 
     from models.contacts import Contact  # noqa: PLC0415
     from models.members import Member  # noqa: PLC0415
+    from models.memberships import Membership  # noqa: PLC0415
 
     ids = [
         str(member_id)
@@ -169,7 +170,18 @@ def bench_data_from(session: Any) -> BenchData:
             .limit(3)
         )
     )
-    return BenchData(member_ids=ids, contact_terms=names or ["martin"], rare_member_terms=sirens)
+    membership_ids = [
+        str(membership_id)
+        for membership_id in session.scalars(
+            select(Membership.id).order_by(Membership.id).limit(5000)
+        )
+    ]
+    return BenchData(
+        member_ids=ids,
+        contact_terms=names or ["martin"],
+        rare_member_terms=sirens,
+        membership_ids=membership_ids,
+    )
 
 
 def log_in_headers(client: FlaskClient) -> dict[str, str]:

@@ -77,6 +77,7 @@ class BenchData:
     # Generated events with registrations, and the open event guests register for.
     event_ids: list[str] = field(default_factory=list)
     open_event_id: str = ""
+    membership_ids: list[str] = field(default_factory=list)
 
 
 def _member_paths(data: BenchData) -> list[str]:
@@ -107,6 +108,18 @@ def _member_timeline_paths(data: BenchData) -> list[str]:
 
 def _interactions_q_paths(_data: BenchData) -> list[str]:
     return [f"/api/v1/interactions?limit=50&q={quote(term)}" for term in INTERACTION_TERMS]
+
+
+# Mid-years and year ends of the generated years (2024-2026): who was a member on that day.
+AS_OF_DAYS = ("2024-06-30", "2024-12-31", "2025-06-30", "2025-12-31", "2026-06-30")
+
+
+def _members_active_paths(_data: BenchData) -> list[str]:
+    return [f"/api/v1/members?limit=50&membership_status=active&as_of={day}" for day in AS_OF_DAYS]
+
+
+def _membership_paths(data: BenchData) -> list[str]:
+    return [f"/api/v1/memberships/{membership_id}" for membership_id in data.membership_ids]
 
 
 def _create_lines(_data: BenchData) -> list[str]:
@@ -146,6 +159,10 @@ SCENARIOS = (
     Scenario("list_contacts_q", "list 50 contacts, q search", "get", _contacts_q_paths),
     Scenario("member_timeline", "member timeline, first page", "get", _member_timeline_paths),
     Scenario("list_interactions_q", "list interactions with q", "get", _interactions_q_paths),
+    Scenario(
+        "members_active_as_of", "list members active as of a date", "get", _members_active_paths
+    ),
+    Scenario("get_membership", "get a membership", "get", _membership_paths),
     Scenario("create_member", "create member", "create", _create_lines),
     Scenario(
         "list_event_registrations",
@@ -252,6 +269,12 @@ def load_bench_data(url: str) -> tuple[BenchData, str]:
             text("SELECT id FROM events WHERE external_id = :external_id"),
             {"external_id": OPEN_EVENT_EXTERNAL_ID},
         )
+        membership_ids = [
+            str(row[0])
+            for row in connection.execute(
+                text("SELECT id FROM memberships ORDER BY id LIMIT 20000")
+            )
+        ]
         version = connection.scalar(text("SHOW server_version"))
     engine.dispose()
     data = BenchData(
@@ -260,6 +283,7 @@ def load_bench_data(url: str) -> tuple[BenchData, str]:
         rare_member_terms=sirens,
         event_ids=event_ids,
         open_event_id=str(open_event or ""),
+        membership_ids=membership_ids,
     )
     return data, version
 
@@ -292,6 +316,8 @@ def check_parity(mrm: Server, ceiling: Server, data: BenchData, token: str) -> l
         paths += _contacts_q_paths(data)[:2]
     if "list_event_registrations" in PARITY_CHECKED and data.event_ids:
         paths += _event_registrations_paths(data)[:2]
+    paths += [*_member_timeline_paths(data)[:2], *_interactions_q_paths(data)[:2]]
+    paths += [*_members_active_paths(data)[:2], *_membership_paths(data)[:2]]
     differences = []
     for path in paths:
         ours, bare = (

@@ -170,6 +170,22 @@ class InteractionCreate(InteractionPatch):
             )
 
 
+class InteractionUpsert(InteractionPatch):
+    """An interaction sent by an importer, identified by the `external_id` in the path.
+
+    On creation the body is the new interaction (at least one member or contact); on update
+    only the fields sent change, and lists sent replace the previous ones.
+    """
+
+    class Meta:
+        exclude = ("external_id",)
+
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(KINDS))
+    type = ma.fields.String(required=True, validate=ma.validate.OneOf(TYPES))
+    subject = TrimmedString(required=True, validate=SUBJECT)
+    occurred_at = AwareDateTime(required=True)
+
+
 class InteractionArchive(ma.Schema):
     """Why an interaction is archived (optional)."""
 

@@ -117,6 +117,32 @@ class MembershipCreate(ma.Schema):
             )
 
 
+class MembershipUpsert(MembershipCreate):
+    """A membership sent by an importer, identified by the `external_id` in the path.
+
+    On creation the body is the new membership. On update only `approved_on` and `notes`
+    change; the terms (member, plan, period, fee, turnover, exemption) may be sent again but
+    not changed (409 naming the field).
+    """
+
+    class Meta:
+        exclude = ("external_id",)
+
+    end_date = Day(
+        allow_none=True, metadata={"description": "Leave out to take the plan's period."}
+    )
+    approved_on = Day(allow_none=True)
+    turnover_cents = Cents(
+        allow_none=True,
+        maximum=10**15,
+        metadata={"description": "Declared turnover, for schedules priced by turnover."},
+    )
+    exemption = ma.fields.String(allow_none=True, validate=CODE)
+    fee_cents = Cents(allow_none=True)
+    fee_override_reason = TrimmedString(allow_none=True, validate=REASON)
+    notes = TrimmedString(allow_none=True, validate=NOTES)
+
+
 class MembershipPatch(ma.Schema):
     """What may change on a membership: its approval, notes and external id."""
 

@@ -21,6 +21,7 @@ from models import (
     InteractionContact,
     InteractionMember,
     InteractionParticipant,
+    JournalEntry,
     Member,
     User,
 )
@@ -28,10 +29,12 @@ from models.types import utcnow
 from services.archiving import mark_archived, mark_restored
 from services.errors import Conflict, InvalidInput, NotFound
 from services.filters import filter_archived, filter_words
-from services.pagination import datetime_key
+from services.identifiers import external_id_from_path
+from services.journal import JournalSpec, record_history, register
+from services.pagination import Page, datetime_key
 from services.roles import Role
 from services.text import fold_all
-from services.transactions import check_version, commit
+from services.transactions import check_version, commit, retry_on_version_conflict
 
 INTERACTIONS_PATH = "/api/v1/interactions"
 INTERACTION_SORT_KEYS = {
@@ -70,6 +73,32 @@ def visibility(*, admin: bool, user_id: Any) -> ColumnElement[bool]:
         InteractionParticipant.user_id == user_id,
     )
     return or_(Interaction.confidential.is_(False), Interaction.owner_id == user_id, takes_part)
+
+
+def _entries_visible_to(reader: User) -> ColumnElement[bool]:
+    """The journal entries of interactions ``reader`` may see now: those of interactions
+    visible to them. A deleted interaction's entries are left to admins, as nothing tells any
+    more whether it was confidential."""
+    if reader.role == Role.ADMIN:
+        return true()
+    return exists().where(Interaction.id == JournalEntry.resource_id, visible_to(reader))
+
+
+register(
+    Interaction,
+    JournalSpec(
+        "interaction",
+        "interactions:read",
+        exclude=frozenset({"search_text"}),
+        collections={
+            "members": lambda link: f"{link.member_id}:{link.role}",
+            "contacts": lambda link: f"{link.contact_id}:{link.role}",
+            "participants": lambda participant: str(participant.user_id),
+        },
+        archivable=True,
+        visible=_entries_visible_to,
+    ),
+)
 
 
 def _takes_part(user_id: uuid.UUID) -> ColumnElement[bool]:
@@ -154,15 +183,21 @@ def list_interactions(
     return filter_words(stmt, Interaction.search_text, q)
 
 
-def get_interaction(session: Session, *, actor: User, interaction_id: uuid.UUID) -> Interaction:
+def get_interaction(
+    session: Session, *, actor: User, interaction_id: uuid.UUID, lock: bool = False
+) -> Interaction:
     """The interaction with its links; ``NotFound`` when it does not exist or is confidential
-    and ``actor`` may not see it (the same answer, so that its existence does not leak)."""
-    interaction = session.scalar(
+    and ``actor`` may not see it (the same answer, so that its existence does not leak).
+    ``lock`` holds its row until the commit."""
+    stmt = (
         select(Interaction)
         .where(Interaction.id == interaction_id, visible_to(actor))
         .options(*_LOADER_OPTIONS)
         .execution_options(populate_existing=True)
     )
+    if lock:
+        stmt = stmt.with_for_update(of=Interaction)
+    interaction = session.scalar(stmt)
     if interaction is None:
         raise NotFound("interaction", interaction_id)
     return interaction
@@ -279,8 +314,33 @@ def update_interaction(
     changes: Mapping[str, Any],
     if_match: Collection[int] | None,
 ) -> Interaction:
-    """Change the fields sent; links and participants sent replace the previous ones."""
-    interaction = get_interaction(session, actor=actor, interaction_id=interaction_id)
+    """Change the fields sent; links and participants sent replace the previous ones.
+
+    Without ``if_match`` the last write wins: a concurrent change is not an error.
+    """
+    return retry_on_version_conflict(
+        lambda lock: _update_interaction(
+            session,
+            actor=actor,
+            interaction_id=interaction_id,
+            changes=changes,
+            if_match=if_match,
+            lock=lock,
+        ),
+        if_match=if_match,
+    )
+
+
+def _update_interaction(
+    session: Session,
+    *,
+    actor: User,
+    interaction_id: uuid.UUID,
+    changes: Mapping[str, Any],
+    if_match: Collection[int] | None,
+    lock: bool,
+) -> Interaction:
+    interaction = get_interaction(session, actor=actor, interaction_id=interaction_id, lock=lock)
     check_version(interaction.version, if_match)
     values = dict(changes)
     if values.get("owner_id", True) is None:
@@ -300,6 +360,60 @@ def update_interaction(
         interaction.updated_at = utcnow()  # moves the version (ETag) when only links change
     _save(session, actor, interaction.external_id)
     return get_interaction(session, actor=actor, interaction_id=interaction.id)
+
+
+def upsert_interaction_by_external_id(
+    session: Session,
+    *,
+    actor: User,
+    external_id: str,
+    fields: Mapping[str, Any],
+    if_match: Collection[int] | None = None,
+) -> tuple[Interaction, bool]:
+    """Create the interaction an importer knows as ``external_id``, or change the fields it
+    sent; True if created.
+
+    An external_id held by a confidential interaction ``actor`` may not see is a 409 that
+    does not point at it, as for a creation: the interaction is neither shown nor changed.
+    """
+    external_id = external_id_from_path(external_id)
+    holder = select(Interaction.id).where(Interaction.external_id == external_id)
+    existing_id = session.scalar(holder)
+    if existing_id is None:
+        if not fields.get("members") and not fields.get("contacts"):
+            raise InvalidInput(
+                {"members": ["Link the interaction to at least one member or contact."]}
+            )
+        try:
+            values = {**fields, "external_id": external_id}
+            return create_interaction(session, actor=actor, **values), True
+        except Conflict as exc:
+            # Another request created it since the lookup: update it, as if it had been found.
+            existing_id = session.scalar(holder)
+            if exc.field != "external_id" or existing_id is None:
+                raise
+    if session.scalar(holder.where(visible_to(actor))) is None:
+        raise _duplicate(session, actor, external_id)
+    interaction = update_interaction(
+        session, actor=actor, interaction_id=existing_id, changes=fields, if_match=if_match
+    )
+    return interaction, False
+
+
+def interaction_history(
+    session: Session,
+    *,
+    actor: User,
+    interaction_id: uuid.UUID,
+    limit: int,
+    cursor: str | None = None,
+) -> Page:
+    """An interaction's journal entries, newest first; 404 as for a read when ``actor`` may
+    not see it."""
+    get_interaction(session, actor=actor, interaction_id=interaction_id)
+    return record_history(
+        session, model=Interaction, record_id=interaction_id, limit=limit, cursor=cursor
+    )
 
 
 def _set_archived(

@@ -19,10 +19,22 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from models import Invoice, InvoiceCounter, InvoiceKind, Member, Membership
 from services.errors import Conflict, NotFound
+from services.journal import JournalSpec, record_action, register
 from services.pagination import datetime_key
 from services.transactions import commit
 
 INVOICE_SORT_KEYS = {"created_at": datetime_key(Invoice.created_at)}
+
+
+# An invoice is frozen once issued: its one entry is invoice.issued (credit notes too), naming
+# its number and kind; the document itself is not copied into the journal.
+register(Invoice, JournalSpec("invoice", "memberships:read", exclude=frozenset({"document"})))
+
+
+def _issued(session: Session, invoice: Invoice) -> None:
+    record_action(
+        session, invoice, "issued", {"number": [None, invoice.number], "kind": [None, invoice.kind]}
+    )
 
 
 def _ref(invoice_id: uuid.UUID) -> dict[str, str]:
@@ -183,6 +195,7 @@ def issue_invoice(
         document=document,
     )
     session.add(invoice)
+    _issued(session, invoice)
     commit(session)
     return invoice
 
@@ -239,6 +252,7 @@ def credit_invoice(
         document=document,
     )
     session.add(note)
+    _issued(session, note)
     commit(
         session,
         {"uq_invoices_credited_invoice_id": lambda: Conflict("This invoice is already credited.")},

@@ -26,7 +26,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import ColumnElement, and_, event, func, or_, select
 from sqlalchemy.orm import InstanceState, Session, SessionTransaction, UOWTransaction
 
 from models import Affiliation, Contact, Domain, JournalEntry, Member, User
@@ -52,7 +52,8 @@ class JournalSpec:
     recorded as changed under a public name, never with their values. ``collections``:
     relationships recorded as the sorted list of their items' names. ``owner``: the resource
     type and foreign key of a record deleted with its owner, whose own deletion is implied by
-    the owner's entry. ``read_scope``: who may see the record's entries in the feed.
+    the owner's entry. ``read_scope``: who may see the record's entries in the feed;
+    ``visible``: which of them each reader may see, when that depends on the record.
     """
 
     resource_type: str
@@ -62,6 +63,9 @@ class JournalSpec:
     collections: Mapping[str, Callable[[Any], str]] = field(default_factory=dict)
     owner: tuple[str, str] | None = None
     archivable: bool = False
+    # Which of the type's entries a reader may see, for records some readers must not know of
+    # (confidential interactions): a condition on ``JournalEntry`` for that reader.
+    visible: Callable[[User], ColumnElement[bool]] | None = None
 
 
 _SPECS: dict[type, JournalSpec] = {}
@@ -108,10 +112,14 @@ def current_origin() -> Origin:
     return origin or Origin()
 
 
-def record_action(session: Session, record: Any, verb: str) -> None:
-    """Name the entry of ``record`` in this transaction after a domain action ("renewed")."""
+def record_action(
+    session: Session, record: Any, verb: str, changes: Mapping[str, list[Any]] | None = None
+) -> None:
+    """Name the entry of ``record`` in this transaction after a domain action ("renewed");
+    ``changes`` adds what the action changed that the record's own columns do not show."""
     spec = _SPECS[type(record)]
-    session.info.setdefault(_VERBS, {})[(spec.resource_type, record.id)] = verb
+    actions = session.info.setdefault(_VERBS, {})
+    actions[(spec.resource_type, record.id)] = (verb, _json_value(dict(changes or {})))
 
 
 @dataclass
@@ -230,10 +238,11 @@ def write_entries(session: Session) -> None:
     """Before the commit: add the transaction's entries, numbered in commit order."""
     session.flush()  # the last changes reach ``_collect`` first
     pending: dict[tuple[str, uuid.UUID], _Pending] = session.info.pop(_PENDING, {})
-    verbs: dict[tuple[str, uuid.UUID], str] = session.info.pop(_VERBS, {})
-    for key, verb in verbs.items():
+    verbs: dict[tuple[str, uuid.UUID], tuple[str, dict[str, Any]]] = session.info.pop(_VERBS, {})
+    for key, (verb, extra) in verbs.items():
         entry = pending.get(key)
-        pending[key] = _Pending(verb, entry.changes if entry else None)
+        changes = {**((entry.changes or {}) if entry else {}), **extra}
+        pending[key] = _Pending(verb, changes or None)
     if not pending:
         return
     origin = current_origin()
@@ -397,18 +406,26 @@ def list_changes(
     scopes: Collection[str],
     types: Collection[str] = (),
     limit: int,
+    reader: User | None = None,
 ) -> tuple[list[JournalEntry], bool]:
     """Entries numbered after ``after``, in order, and whether more follow; only those of
-    resources that ``scopes`` may read (users' changes are for user admins).
+    resources that ``scopes`` may read (users' changes are for user admins), and of those
+    whose visibility depends on the record, only what ``reader`` may see (none without one).
 
     ``types`` keeps only those event types; ``member.*`` stands for every event of members.
     Entries are numbered in commit order (see the module docstring), so reading from the last
     number seen never skips an entry that commits later.
     """
-    readable = sorted({spec.resource_type for spec in _SPECS.values() if spec.read_scope in scopes})
-    stmt = select(JournalEntry).where(
-        JournalEntry.seq > after, JournalEntry.resource_type.in_(readable)
-    )
+    specs = [spec for spec in _SPECS.values() if spec.read_scope in scopes]
+    readable = sorted({spec.resource_type for spec in specs if spec.visible is None})
+    shown: list[ColumnElement[bool]] = [JournalEntry.resource_type.in_(readable)]
+    if reader is not None:
+        shown += [
+            and_(JournalEntry.resource_type == spec.resource_type, spec.visible(reader))
+            for spec in specs
+            if spec.visible is not None
+        ]
+    stmt = select(JournalEntry).where(JournalEntry.seq > after, or_(*shown))
     if types:
         exact = [name for name in types if not name.endswith(".*")]
         resources = [name.removesuffix(".*") for name in types if name.endswith(".*")]

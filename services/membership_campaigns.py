@@ -11,11 +11,19 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import Invoice, Membership, MembershipCampaign, MembershipStatus
 from services.errors import Conflict, InvalidInput, NotFound
+from services.journal import JournalSpec, register
 from services.membership_renewals import build_renewal
 from services.membership_status import status_on
 from services.transactions import commit
 
 MAX_SKIPPED_LISTED = 1000
+
+# A run journals the campaign (created, then updated with the counts of a later run) and
+# each renewal it creates as membership.renewed; the list of skipped memberships is left out.
+register(
+    MembershipCampaign,
+    JournalSpec("membership_campaign", "memberships:read", exclude=frozenset({"skipped"})),
+)
 ENDED = (MembershipStatus.EXPIRED, MembershipStatus.CANCELLED)
 
 

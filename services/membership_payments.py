@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from models import Membership, MembershipPayment
 from models.types import utcnow
 from services.errors import Conflict, InvalidInput, NotFound
+from services.journal import record_action
 from services.pagination import datetime_key
 from services.transactions import commit
 
@@ -101,5 +102,13 @@ def record_payment(
     session.add(payment)
     # A payment is part of the membership's representation (balance, status): move its ETag.
     membership.updated_at = payment.created_at = payment.updated_at = utcnow()
+    # One entry, on the membership: payments are part of its history (membership.paid or
+    # .refunded), with the payment and the total paid before and after.
+    record_action(
+        session,
+        membership,
+        "paid" if amount_cents > 0 else "refunded",
+        {"payment_id": [None, payment.id], "paid_cents": [paid, paid + amount_cents]},
+    )
     commit(session)
     return payment

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from models import FeeSchedule, LateJoinPolicy, Member, MembershipPlan, PeriodType
 from services.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from services.journal import JournalSpec, record_action, record_history, register
 from services.membership_fees import Quote, compute_quote
-from services.pagination import attribute_key, datetime_key
+from services.pagination import Page, attribute_key, datetime_key
 from services.transactions import check_version, commit
 
 PLAN_SORT_KEYS = {
@@ -34,6 +35,13 @@ PLAN_FIELDS = (
     "is_active",
 )
 SCHEDULE_FIELDS = ("currency", "rules", "floor_cents", "cap_cents", "exemptions")
+
+register(MembershipPlan, JournalSpec("membership_plan", "memberships:read"))
+# A schedule goes only with its plan (never deleted alone): its entries are its own.
+register(
+    FeeSchedule,
+    JournalSpec("fee_schedule", "memberships:read", owner=("membership_plan", "plan_id")),
+)
 
 
 def _plan_ref(plan_id: uuid.UUID) -> dict[str, str]:
@@ -226,8 +234,18 @@ def copy_schedule_forward(session: Session, *, plan_id: uuid.UUID, year: int) ->
         **{name: getattr(source, name) for name in SCHEDULE_FIELDS},
     )
     session.add(copy)
+    record_action(session, copy, "copied", {"copied_from_year": [None, year]})
     commit(session, {"uq_fee_schedules_plan_id_year": lambda: _schedule_exists(year + 1)})
     return copy
+
+
+def plan_history(
+    session: Session, *, plan_id: uuid.UUID, limit: int, cursor: str | None = None
+) -> Page:
+    """A plan's journal entries, newest first (its schedules have their own)."""
+    return record_history(
+        session, model=MembershipPlan, record_id=plan_id, limit=limit, cursor=cursor
+    )
 
 
 def member_for_fee(session: Session, member_id: uuid.UUID) -> Member:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from models import Membership
 from services.errors import Conflict, InvalidInput
+from services.journal import record_action
 from services.membership_fees import compute_quote
 from services.membership_plans import member_for_fee, schedule_for_period
 from services.memberships import commit_membership, find_overlap, get_membership
@@ -37,7 +38,7 @@ def build_renewal(session: Session, original: Membership) -> Membership:
     )
     if clash := find_overlap(session, original.member_id, start, quote.period.end):
         raise clash
-    return Membership(
+    renewal = Membership(
         id=uuid.uuid4(),
         member_id=original.member_id,
         plan_id=plan.id,
@@ -53,6 +54,9 @@ def build_renewal(session: Session, original: Membership) -> Membership:
         exemption=original.exemption,
         renewal_of_id=original.id,
     )
+    # Journaled as membership.renewed (not .created), naming the period it renews.
+    record_action(session, renewal, "renewed", {"renewal_of_id": [None, original.id]})
+    return renewal
 
 
 def renew_membership(

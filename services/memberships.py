@@ -10,14 +10,24 @@ from sqlalchemy.orm import Session, joinedload, with_expression
 
 from models import Member, Membership, MembershipStatus
 from services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from services.identifiers import external_id_from_path
+from services.journal import JournalSpec, record_action, record_history, register
 from services.membership_fees import compute_quote
 from services.membership_plans import member_for_fee, plan_by_code, schedule_for_period
 from services.membership_status import as_of_expression, paid_cents_expression, status_condition
-from services.pagination import SortKey, datetime_key
-from services.transactions import check_version, commit
+from services.pagination import Page, SortKey, datetime_key
+from services.transactions import check_version, commit, retry_on_version_conflict
 
 MEMBERSHIPS_PATH = "/api/v1/memberships"
 OVERRIDE_SCOPE = "memberships:admin"
+
+# Entries name the domain actions: membership.created, .renewed (the new period's entry),
+# .approved, .cancelled, .paid and .refunded (a payment is journaled on its membership, with
+# the payment's id and the total paid before and after), else .updated.
+register(
+    Membership,
+    JournalSpec("membership", "memberships:read", exclude=frozenset({"paid_cents", "as_of"})),
+)
 
 
 def _decode_date(value: Any) -> date:
@@ -246,8 +256,33 @@ def update_membership(
     if_match: Collection[int] | None,
     as_of: date,
 ) -> Membership:
-    """Record the approval, notes or external id of a membership (its period and fee stay)."""
-    membership = get_membership(session, membership_id, as_of=as_of)
+    """Record the approval, notes or external id of a membership (its period and fee stay).
+
+    Without ``if_match`` the last write wins: a concurrent change is not an error.
+    """
+    return retry_on_version_conflict(
+        lambda lock: _update_membership(
+            session,
+            membership_id=membership_id,
+            changes=changes,
+            if_match=if_match,
+            as_of=as_of,
+            lock=lock,
+        ),
+        if_match=if_match,
+    )
+
+
+def _update_membership(
+    session: Session,
+    *,
+    membership_id: uuid.UUID,
+    changes: Mapping[str, Any],
+    if_match: Collection[int] | None,
+    as_of: date,
+    lock: bool,
+) -> Membership:
+    membership = get_membership(session, membership_id, as_of=as_of, lock=lock)
     check_version(membership.version, if_match)
     external_id = changes.get("external_id")
     if external_id is not None and session.scalar(
@@ -257,11 +292,87 @@ def update_membership(
     ):
         session.rollback()
         raise _duplicate_external_id(session, external_id)
+    approving = membership.approved_on is None and changes.get("approved_on") is not None
     for name in ("approved_on", "notes", "external_id"):
         if name in changes:
             setattr(membership, name, changes[name])
+    if approving:
+        record_action(session, membership, "approved")
     commit_membership(session, membership)
     return get_membership(session, membership_id, as_of=as_of)
+
+
+# What a membership was created with and never changes: an upsert that sends another value
+# is refused (cancel the membership and create another).
+_TERMS = ("member_id", "plan", "start_date", "end_date", "fee_cents", "turnover_cents", "exemption")
+
+
+def _terms(membership: Membership) -> dict[str, Any]:
+    return {
+        "member_id": membership.member_id,
+        "plan": membership.plan.code,
+        "start_date": membership.start_date,
+        "end_date": membership.end_date,
+        "fee_cents": membership.fee_cents,
+        "turnover_cents": membership.declared_turnover_cents,
+        "exemption": membership.exemption,
+    }
+
+
+def _external_id_holder(session: Session, external_id: str) -> uuid.UUID | None:
+    return session.scalar(select(Membership.id).where(Membership.external_id == external_id))
+
+
+def upsert_membership_by_external_id(
+    session: Session,
+    *,
+    external_id: str,
+    fields: Mapping[str, Any],
+    if_match: Collection[int] | None,
+    may_override_fee: bool,
+    as_of: date,
+) -> tuple[Membership, bool]:
+    """Create the membership an importer knows as ``external_id``, or record the approval and
+    notes it sent; True if created.
+
+    An existing membership keeps its terms (member, plan, period, fee): a different value
+    for one of them is a 409 naming it, an equal one is accepted, so an importer may send the
+    same full row again. Of several first requests at once, one creates it and the others
+    update it.
+    """
+    external_id = external_id_from_path(external_id)
+    existing_id = _external_id_holder(session, external_id)
+    if existing_id is None:
+        try:
+            membership = create_membership(
+                session,
+                **{**fields, "external_id": external_id},
+                may_override_fee=may_override_fee,
+                as_of=as_of,
+            )
+            return membership, True
+        except Conflict:
+            # Another request created it since the lookup (its period then overlaps, or its
+            # external_id is taken): update it, as if it had been found.
+            session.rollback()
+            existing_id = _external_id_holder(session, external_id)
+            if existing_id is None:
+                raise
+    terms = _terms(get_membership(session, existing_id, as_of=as_of))
+    for name in _TERMS:
+        if name in fields and fields[name] != terms[name]:
+            session.rollback()
+            raise Conflict(
+                f"A membership's {name} is fixed when it is created; cancel it and create "
+                "another to change it.",
+                field=name,
+                existing=membership_ref(existing_id),
+            )
+    changes = {name: fields[name] for name in ("approved_on", "notes") if name in fields}
+    membership = update_membership(
+        session, membership_id=existing_id, changes=changes, if_match=if_match, as_of=as_of
+    )
+    return membership, False
 
 
 def cancel_membership(
@@ -280,5 +391,16 @@ def cancel_membership(
         raise Conflict("This membership is already cancelled.", field="cancelled_on")
     membership.cancelled_on = on
     membership.cancel_reason = reason
+    record_action(session, membership, "cancelled")
     commit_membership(session, membership)
     return get_membership(session, membership_id, as_of=as_of)
+
+
+def membership_history(
+    session: Session, *, membership_id: uuid.UUID, limit: int, cursor: str | None = None
+) -> Page:
+    """A membership's journal entries, newest first: creation or renewal, approval, payments
+    and refunds, changes, cancellation."""
+    return record_history(
+        session, model=Membership, record_id=membership_id, limit=limit, cursor=cursor
+    )

@@ -52,6 +52,15 @@ class Principal:
     api_client_id: uuid.UUID | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The acting user as far as visibility rules need it (id and role), without loading the
+    user's row: read paths that only filter by who is asking take this."""
+
+    id: uuid.UUID | None  # None for an API client: it sees no confidential record
+    role: str
+
+
 def load_principal(
     session: Session, *, user_id: uuid.UUID, session_id: uuid.UUID, token_scopes: frozenset[str]
 ) -> Principal | None:

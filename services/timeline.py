@@ -4,6 +4,7 @@ Each kind of item is one SELECT of the same five columns (time, kind, id, summar
 the page is their UNION ALL ordered by (time, kind, id) with a keyset on that triple, so a page
 costs one statement whatever the mix, and items added meanwhile never shift or repeat a page.
 Memberships and registrations join the stream as further SELECTs in ``_sources``.
+A member's memberships come in from ``services/membership_timeline.py``.
 """
 
 import base64
@@ -45,14 +46,16 @@ from models.types import UTCDateTime
 from services import strict_json
 from services.errors import InvalidInput, NotFound
 from services.interactions import visibility
+from services.membership_timeline import MEMBERSHIP_KINDS, membership_sources
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from services.principals import Actor
 from services.roles import Role
 
 INTERACTION = "interaction"
 RECORD_CREATED = "record.created"
 RECORD_ARCHIVED = "record.archived"
 REGISTRATION = "registration"
-TIMELINE_KINDS = (INTERACTION, RECORD_CREATED, RECORD_ARCHIVED, REGISTRATION)
+TIMELINE_KINDS = (INTERACTION, RECORD_CREATED, RECORD_ARCHIVED, REGISTRATION, *MEMBERSHIP_KINDS)
 
 
 @dataclass(frozen=True)
@@ -64,13 +67,18 @@ class TimelineItem:
     href: str
 
 
-def _row(at: Any, kind: str, record_id: Any, summary: Any, resource: str) -> Select[Any]:
+def _row(
+    at: Any, kind: str, record_id: Any, summary: Any, resource: str, link: Any = None
+) -> Select[Any]:
+    """One kind's columns; ``link`` is the id the item's href points at when it is not the
+    item's own (a payment links to its membership)."""
     return select(
         at.label("at"),
         cast(literal(kind), String(30)).label("kind"),
         record_id.label("id"),
         cast(summary, String(200)).label("summary"),
         cast(literal(resource), String(30)).label("resource"),
+        (record_id if link is None else link).label("link"),
     )
 
 
@@ -198,7 +206,7 @@ def _page(
     session: Session,
     record: str,
     *,
-    actor: User,
+    actor: User | Actor,
     record_id: uuid.UUID,
     kinds: Collection[str] | None = None,
     since: datetime | None = None,
@@ -206,7 +214,12 @@ def _page(
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> Page:
-    wanted = tuple(kind for kind in TIMELINE_KINDS if not kinds or kind in kinds)
+    sources = _SOURCES[record]
+    wanted = tuple(
+        kind for kind in TIMELINE_KINDS if kind in sources and (not kinds or kind in kinds)
+    )
+    if not wanted:
+        return Page(items=[], next_cursor=None)
     limit = max(1, min(limit, MAX_LIMIT))
     params: dict[str, Any] = {
         "record_id": record_id,
@@ -225,15 +238,16 @@ def _page(
         until=until is not None,
         after=bool(cursor),
     )
-    # Parameters the statement's shape left out (no cursor, no dates) are ignored.
-    rows = session.execute(stmt, params).all()
+    # Parameters the statement's shape left out (no cursor, no dates) are ignored. Plain rows
+    # come back: run on the session's connection, skipping the ORM's result machinery.
+    rows = session.connection().execute(stmt, params).all()
     items = [
         TimelineItem(
             kind=row.kind,
             at=row.at,
             id=row.id,
             summary=row.summary,
-            href=f"/api/v1/{row.resource}/{row.id}",
+            href=f"/api/v1/{row.resource}/{row.link}",
         )
         for row in rows[:limit]
     ]
@@ -241,23 +255,40 @@ def _page(
     return Page(items=items, next_cursor=next_cursor)
 
 
-def member_timeline(session: Session, *, actor: User, member_id: uuid.UUID, **page: Any) -> Page:
-    """What happened with a member, newest first: the interactions ``actor`` may see, and
-    the member record's creation and archiving."""
-    if session.scalar(select(Member.id).where(Member.id == member_id)) is None:
+def member_timeline(
+    session: Session, *, actor: User | Actor, member_id: uuid.UUID, **page: Any
+) -> Page:
+    """What happened with a member, newest first: the interactions ``actor`` may see, the
+    member record's creation and archiving, and its memberships (joined, renewed, paid,
+    refunded, cancelled, lapsed)."""
+    found = _page(session, "member", actor=actor, record_id=member_id, **page)
+    if not found.items and session.scalar(_exists(Member), {"record_id": member_id}) is None:
         raise NotFound("member", member_id)
-    return _page(session, "member", actor=actor, record_id=member_id, **page)
+    return found
 
 
-def contact_timeline(session: Session, *, actor: User, contact_id: uuid.UUID, **page: Any) -> Page:
+def contact_timeline(
+    session: Session, *, actor: User | Actor, contact_id: uuid.UUID, **page: Any
+) -> Page:
     """What happened with a contact, newest first (as for members)."""
-    if session.scalar(select(Contact.id).where(Contact.id == contact_id)) is None:
+    found = _page(session, "contact", actor=actor, record_id=contact_id, **page)
+    if not found.items and session.scalar(_exists(Contact), {"record_id": contact_id}) is None:
         raise NotFound("contact", contact_id)
-    return _page(session, "contact", actor=actor, record_id=contact_id, **page)
+    return found
+
+
+@functools.cache
+def _exists(record: type[Member] | type[Contact]) -> Select[Any]:
+    """Whether the record exists, asked only when its page is empty: a record's stream always
+    holds its creation, so a page with items proves it exists without a query."""
+    return select(record.id).where(record.id == bindparam("record_id", type_=Uuid()))
 
 
 _SOURCES = {
-    "member": _sources(Member, InteractionMember, InteractionMember.member_id, "Member", "members"),
+    "member": {
+        **_sources(Member, InteractionMember, InteractionMember.member_id, "Member", "members"),
+        **membership_sources(_row),
+    },
     "contact": _sources(
         Contact, InteractionContact, InteractionContact.contact_id, "Contact", "contacts"
     ),

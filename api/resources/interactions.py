@@ -10,7 +10,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from api.auth import current_user
+from api.auth import current_actor, current_user
 from api.blueprint import Blueprint
 from api.etag import if_match_versions
 from api.extensions import db
@@ -25,18 +25,22 @@ from schemas.interactions import (
     InteractionPage,
     InteractionPatch,
     InteractionQuery,
+    InteractionUpsert,
     TimelinePage,
     TimelineQuery,
 )
+from schemas.journal import HistoryPage, HistoryQuery
 from services.interactions import (
     INTERACTION_SORT_KEYS,
     archive_interaction,
     create_interaction,
     delete_interaction,
     get_interaction,
+    interaction_history,
     list_interactions,
     restore_interaction,
     update_interaction,
+    upsert_interaction_by_external_id,
 )
 from services.timeline import contact_timeline, member_timeline
 
@@ -125,6 +129,54 @@ class InteractionById(MethodView):
         )
 
 
+@blp.route("/interactions/by-external-id/<path:external_id>")
+class InteractionByExternalId(MethodView):
+    @blp.auth("interactions:write")
+    @blp.if_match
+    @blp.arguments(InteractionUpsert)
+    @blp.record_response(InteractionOut)
+    @blp.created_response(InteractionOut, alternative=True)
+    @blp.alt_response(409, response="CONFLICT")
+    def put(
+        self, body: dict[str, Any], external_id: str
+    ) -> tuple[Interaction, int, Headers] | tuple[Interaction, Headers]:
+        """Create or update an interaction by its importer's `external_id`
+
+        201 when the interaction is new (the body is the interaction, linked to at least one
+        member or contact), 200 when it existed (only the fields sent change). An
+        `external_id` held by a confidential interaction you may not see is a 409.
+        """
+        interaction, was_created = upsert_interaction_by_external_id(
+            db.session,
+            actor=current_user(),
+            external_id=external_id,
+            fields=body,
+            if_match=if_match_versions(),
+        )
+        if was_created:
+            return created(
+                interaction, "interactions.InteractionById", interaction_id=interaction.id
+            )
+        return with_etag(interaction)
+
+
+@blp.route("/interactions/<uuid:interaction_id>/history")
+class InteractionHistory(MethodView):
+    @blp.auth("interactions:read")
+    @blp.arguments(HistoryQuery, location="query", as_kwargs=True)
+    @blp.page_response(HistoryPage)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, interaction_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
+        """An interaction's history, newest first
+
+        404 for a confidential interaction you may not see, as for a read.
+        """
+        page = interaction_history(
+            db.session, actor=current_user(), interaction_id=interaction_id, **query
+        )
+        return page_response(page)
+
+
 @blp.route("/interactions/<uuid:interaction_id>/archive")
 class InteractionArchiving(MethodView):
     @blp.auth("interactions:write")
@@ -181,11 +233,11 @@ class MemberTimeline(MethodView):
         """A member's timeline
 
         What happened with the member, newest first: interactions (confidential ones only for
-        those who may see them), event registrations of its people, and the member record's
-        creation and archiving. Filter with
-        `kinds`, `since` and `until`.
+        those who may see them), event registrations of its people, the member record's
+        creation and archiving, and its memberships (joined, renewed, paid, refunded, cancelled,
+        lapsed, on the days they happened). Filter with `kinds`, `since` and `until`.
         """
-        page = member_timeline(db.session, actor=current_user(), member_id=member_id, **query)
+        page = member_timeline(db.session, actor=current_actor(), member_id=member_id, **query)
         return page_response(page)
 
 
@@ -201,5 +253,5 @@ class ContactTimeline(MethodView):
         As for members: the contact's interactions the caller may see, their event
         registrations, and the contact record's creation and archiving, newest first.
         """
-        page = contact_timeline(db.session, actor=current_user(), contact_id=contact_id, **query)
+        page = contact_timeline(db.session, actor=current_actor(), contact_id=contact_id, **query)
         return page_response(page)

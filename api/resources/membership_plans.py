@@ -9,9 +9,10 @@ from flask.views import MethodView
 from api.blueprint import Blueprint
 from api.etag import if_match_versions
 from api.extensions import db
-from api.pagination import paginate
+from api.pagination import page_response, paginate
 from api.responses import Headers, created, with_etag
 from models import FeeSchedule, MembershipPlan
+from schemas.journal import HistoryPage, HistoryQuery
 from schemas.membership_plans import (
     FeeQuote,
     PlanCreate,
@@ -35,6 +36,7 @@ from services.membership_plans import (
     get_schedule,
     list_plans,
     list_schedules,
+    plan_history,
     put_schedule,
     quote_fee,
     update_plan,
@@ -173,3 +175,14 @@ class PlanQuote(MethodView):
         the rule needs (no head-count band, no declared turnover) is a 422 naming it.
         """
         return quote_fee(db.session, plan_id=plan_id, **query)
+
+
+@blp.route("/<uuid:plan_id>/history")
+class PlanHistory(MethodView):
+    @blp.auth("memberships:read")
+    @blp.arguments(HistoryQuery, location="query", as_kwargs=True)
+    @blp.page_response(HistoryPage)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, plan_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
+        """A plan's history, newest first (its fee schedules' changes are in the feed)"""
+        return page_response(plan_history(db.session, plan_id=plan_id, **query))

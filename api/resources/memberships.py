@@ -11,9 +11,10 @@ from api.auth import granted_scopes
 from api.blueprint import Blueprint
 from api.etag import if_match_versions
 from api.extensions import db
-from api.pagination import paginate
+from api.pagination import page_response, paginate
 from api.responses import Headers, created, with_etag
 from models import Membership, MembershipPayment
+from schemas.journal import HistoryPage, HistoryQuery
 from schemas.memberships import (
     AsOfQuery,
     CampaignCreate,
@@ -25,6 +26,7 @@ from schemas.memberships import (
     MembershipPage,
     MembershipPatch,
     MembershipQuery,
+    MembershipUpsert,
     PaymentCreate,
     PaymentOut,
     PaymentPage,
@@ -46,7 +48,9 @@ from services.memberships import (
     get_membership,
     list_member_memberships,
     list_memberships,
+    membership_history,
     update_membership,
+    upsert_membership_by_external_id,
 )
 
 blp = Blueprint(
@@ -122,6 +126,53 @@ class MembershipById(MethodView):
             as_of=date.today(),
         )
         return with_etag(membership)
+
+
+@blp.route("/memberships/by-external-id/<path:external_id>")
+class MembershipByExternalId(MethodView):
+    @blp.auth("memberships:write")
+    @blp.if_match
+    @blp.arguments(MembershipUpsert)
+    @blp.record_response(MembershipOut)
+    @blp.created_response(MembershipOut, alternative=True)
+    @blp.alt_response(409, response="CONFLICT")
+    def put(
+        self, body: dict[str, Any], external_id: str
+    ) -> tuple[Membership, int, Headers] | tuple[Membership, Headers]:
+        """Create or update a membership by its importer's `external_id`
+
+        201 when the membership is new (the body is the membership, priced as by
+        `POST /memberships`), 200 when it existed: `approved_on` and `notes` change, the
+        terms stay (a different member, plan, period or fee is a 409 naming the field).
+        """
+        membership, was_created = upsert_membership_by_external_id(
+            db.session,
+            external_id=external_id,
+            fields=body,
+            if_match=if_match_versions(),
+            may_override_fee=OVERRIDE_SCOPE in granted_scopes(),
+            as_of=date.today(),
+        )
+        if was_created:
+            return created(membership, "memberships.MembershipById", membership_id=membership.id)
+        return with_etag(membership)
+
+
+@blp.route("/memberships/<uuid:membership_id>/history")
+class MembershipHistory(MethodView):
+    @blp.auth("memberships:read")
+    @blp.arguments(HistoryQuery, location="query", as_kwargs=True)
+    @blp.page_response(HistoryPage)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, membership_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
+        """A membership's history, newest first
+
+        Its creation (`membership.created`, or `membership.renewed` for a renewal),
+        approval, payments and refunds (`membership.paid`, `membership.refunded`, with the
+        payment's id and the total paid before and after), changes and cancellation.
+        """
+        page = membership_history(db.session, membership_id=membership_id, **query)
+        return page_response(page)
 
 
 @blp.route("/memberships/<uuid:membership_id>/cancel")

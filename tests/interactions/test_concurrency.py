@@ -85,3 +85,33 @@ def test_two_creates_with_the_same_external_id_one_wins(committing_app):
         URL, query_string={"external_id": "twin-1"}, headers=headers
     )
     assert len(listed.get_json()["data"]) == 1
+
+
+UPSERTS = 10
+
+
+@pytest.mark.postgres_only
+def test_concurrent_first_upserts_of_one_external_id_create_it_once(committing_app):
+    """The requests that lose the race to create it update it instead: no 409, one row."""
+    from tests.concurrency import send_together  # noqa: PLC0415
+
+    headers, member_id, _url = _setup(committing_app)
+    url = f"{URL}/by-external-id/crm-race"
+
+    def upsert(n):
+        body = {
+            "kind": "touchpoint",
+            "type": "call",
+            "subject": f"Imported {n}",
+            "occurred_at": "2026-03-02T10:00:00Z",
+            "members": [{"member_id": member_id}],
+        }
+        return lambda client: client.put(url, json=body, headers=headers)
+
+    responses = send_together(committing_app, *[upsert(n) for n in range(UPSERTS)])
+    statuses = Counter(response.status_code for response in responses)
+    assert statuses == {201: 1, 200: UPSERTS - 1}, [r.get_json() for r in responses]
+    listed = committing_app.test_client().get(
+        URL, query_string={"external_id": "crm-race"}, headers=headers
+    )
+    assert len(listed.get_json()["data"]) == 1

@@ -167,3 +167,63 @@ def test_needs_the_interactions_read_scope(client, session):
     ):
         assert client.get(path, headers=bearer(token["access_token"])).status_code == 403
         assert client.get(path).status_code == 401
+
+
+def test_member_timeline_shows_memberships(client, session):
+    """Joined, paid, refunded, renewed, lapsed and cancelled, on the days they happened,
+    merged with interactions; a payment's item links to its membership."""
+    from datetime import date  # noqa: PLC0415
+
+    from tests.memberships.factories import make_membership, make_payment, make_plan  # noqa: PLC0415
+
+    me, headers = user_with_headers(client, session)
+    member = make_member(session)
+    member.created_at = datetime(2023, 6, 1, tzinfo=UTC)
+    plan = make_plan(session, name="Full member", grace_days=30)
+    first = make_membership(session, member=member, plan=plan, start=date(2024, 1, 1))
+    paid = make_payment(session, membership=first, amount_cents=100_000, paid_on=date(2024, 2, 1))
+    refund = make_payment(
+        session, membership=first, amount_cents=-20_000, paid_on=date(2024, 3, 1), reason="x"
+    )
+    renewal = make_membership(
+        session, member=member, plan=plan, start=date(2025, 1, 1), renewal_of_id=first.id
+    )
+    # Lapsed (no renewal); then joined again later and cancelled.
+    again = make_membership(
+        session, member=member, plan=plan, start=date(2026, 3, 1), end=date(2026, 12, 31),
+        cancelled_on=date(2026, 6, 30), cancel_reason="Left",
+    )  # fmt: skip
+    call = make_interaction(
+        session, owner=me, members=(member,), occurred_at=datetime(2024, 2, 1, 9, tzinfo=UTC)
+    )
+    other = make_member(session)
+    make_membership(session, member=other, plan=plan, start=date(2024, 1, 1))
+    session.commit()
+
+    path = f"/api/v1/members/{member.id}/timeline"
+    items = _walk(client, headers, path, limit=2)
+    assert [(item["kind"], item["id"], item["at"][:10]) for item in items] == [
+        ("membership.cancelled", str(again.id), "2026-06-30"),
+        ("membership.created", str(again.id), "2026-03-01"),
+        ("membership.lapsed", str(renewal.id), "2026-01-31"),
+        ("membership.renewed", str(renewal.id), "2025-01-01"),
+        ("membership.refunded", str(refund.id), "2024-03-01"),
+        ("interaction", str(call.id), "2024-02-01"),
+        ("membership.paid", str(paid.id), "2024-02-01"),
+        ("membership.created", str(first.id), "2024-01-01"),
+        ("record.created", str(member.id), "2023-06-01"),
+    ]
+    by_kind = {item["kind"]: item for item in items}
+    assert by_kind["membership.paid"]["href"] == f"/api/v1/memberships/{first.id}"
+    assert by_kind["membership.paid"]["at"] == "2024-02-01T00:00:00+00:00"
+    assert by_kind["membership.renewed"]["summary"] == "Membership renewed: Full member"
+    assert by_kind["membership.lapsed"]["href"] == f"/api/v1/memberships/{renewal.id}"
+
+    only = _timeline(client, headers, path, kinds=["membership.paid", "membership.refunded"])
+    assert [item["kind"] for item in only["data"]] == ["membership.refunded", "membership.paid"]
+    # Contacts have no memberships: asking for those kinds only gives an empty page.
+    contact = make_contact(session)
+    session.commit()
+    empty = _timeline(client, headers, f"/api/v1/contacts/{contact.id}/timeline",
+                      kinds=["membership.paid"])  # fmt: skip
+    assert empty == {"data": [], "next_cursor": None}

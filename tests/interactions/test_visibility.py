@@ -167,3 +167,54 @@ def test_duplicate_external_id_does_not_point_at_a_hidden_interaction(client, ca
     assert response.status_code == 409
     existing = response.get_json().get("existing")
     assert (existing is not None) == SEES[who]
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_history(client, cast, who):
+    response = client.get(f"{URL}/{cast.secret.id}/history", headers=cast.headers[who])
+    assert response.status_code == _expected(who, 200)
+    if SEES[who]:
+        types = [entry["type"] for entry in response.get_json()["data"]]
+        assert types == ["interaction.created"]
+    public = client.get(f"{URL}/{cast.public.id}/history", headers=cast.headers[who])
+    assert public.status_code == 200
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_changes_feed(client, session, cast, who):
+    """The feed lists a confidential interaction's entries only to those who may see it,
+    and stops listing them to others once it becomes confidential."""
+    headers = cast.headers["owner"]
+    url = f"{URL}/{cast.secret.id}"
+    assert client.patch(url, json={"outcome": "Signed"}, headers=headers).status_code == 200
+    public_url = f"{URL}/{cast.public.id}"
+    assert client.patch(public_url, json={"outcome": "Done"}, headers=headers).status_code == 200
+    feed = client.get("/api/v1/changes?limit=200&types=interaction.*", headers=cast.headers[who])
+    assert feed.status_code == 200
+    seen = {(entry["resource_id"], entry["type"]) for entry in feed.get_json()["data"]}
+    secret_entries = {
+        (str(cast.secret.id), "interaction.created"),
+        (str(cast.secret.id), "interaction.updated"),
+    }
+    assert (secret_entries <= seen) is SEES[who]
+    assert not (secret_entries & seen) or SEES[who]
+    assert (str(cast.public.id), "interaction.updated") in seen
+    # Made confidential afterwards: its whole history leaves the feed of those who cannot see it.
+    patch = client.patch(public_url, json={"confidential": True}, headers=headers)
+    assert patch.status_code == 200
+    feed = client.get("/api/v1/changes?limit=200&types=interaction.*", headers=cast.headers[who])
+    ids = {entry["resource_id"] for entry in feed.get_json()["data"]}
+    assert (str(cast.public.id) in ids) is (who in ("owner", "admin"))  # no participants
+
+
+def test_a_deleted_interactions_entries_stay_for_admins_only(client, cast):
+    """Once deleted, nothing tells whether an interaction was confidential: its entries are
+    shown to admins only."""
+    url = f"{URL}/{cast.public.id}"
+    assert client.delete(url, headers=cast.headers["owner"]).status_code == 204
+    for who in WHO:
+        feed = client.get(
+            "/api/v1/changes?limit=200&types=interaction.*", headers=cast.headers[who]
+        )
+        ids = {entry["resource_id"] for entry in feed.get_json()["data"]}
+        assert (str(cast.public.id) in ids) is (who == "admin"), who

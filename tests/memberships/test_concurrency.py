@@ -123,3 +123,73 @@ def test_fifty_concurrent_invoices_get_fifty_consecutive_numbers(
     year = date.today().year
     numbers = sorted(r.get_json()["number"] for r in responses)
     assert numbers == [f"{year}-{n:05d}" for n in range(1, 51)]
+
+
+UPSERTS = 10
+
+
+def test_concurrent_first_upserts_of_one_external_id_create_one_membership(
+    committing_app, real_session, real_staff_headers
+):
+    """The requests that lose the race to create it update it instead: no 409, one row."""
+    plan = make_plan(real_session, code="race-plan")
+    make_schedule(real_session, plan=plan, year=2025)
+    member = make_member(real_session)
+    real_session.commit()
+    url = f"{URL}/by-external-id/erp-race-1"
+    body = {"member_id": str(member.id), "plan": "race-plan", "start_date": "2025-01-01"}
+    responses = send_together(
+        committing_app,
+        *[
+            lambda client, n=n: client.put(
+                url, json={**body, "notes": f"import {n}"}, headers=real_staff_headers
+            )
+            for n in range(UPSERTS)
+        ],
+    )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200] * (UPSERTS - 1) + [201], [r.get_json() for r in responses]
+    count = real_session.scalar(
+        select(func.count()).select_from(Membership).where(Membership.member_id == member.id)
+    )
+    assert count == 1
+
+
+def test_concurrent_campaign_runs_renew_each_membership_once(
+    committing_app, real_session, real_staff_headers
+):
+    """Five runs of one year's campaign at once: one creates it, the others answer it or ask
+    to try again (409), and every eligible membership is renewed exactly once."""
+    plan = make_plan(real_session)
+    make_schedule(real_session, plan=plan, year=2026)
+    originals = [
+        make_membership(
+            real_session, member=make_member(real_session), plan=plan, start=date(2025, 1, 1),
+            approved_on=date(2025, 1, 1),
+        )
+        for _ in range(6)
+    ]  # fmt: skip
+    real_session.commit()
+    responses = send_together(
+        committing_app,
+        *(
+            lambda client: client.post(
+                "/api/v1/membership-campaigns", json={"year": 2026}, headers=real_staff_headers
+            )
+            for _ in range(5)
+        ),
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(201) == 1, statuses
+    assert set(statuses) <= {200, 201, 409}, [r.get_json() for r in responses]
+    renewed = real_session.scalars(
+        select(Membership.renewal_of_id).where(
+            Membership.renewal_of_id.in_([m.id for m in originals])
+        )
+    ).all()
+    assert sorted(renewed) == sorted(m.id for m in originals)
+    rerun = committing_app.test_client().post(
+        "/api/v1/membership-campaigns", json={"year": 2026}, headers=real_staff_headers
+    )
+    assert rerun.status_code == 200
+    assert (rerun.get_json()["created_count"], rerun.get_json()["skipped_count"]) == (0, 6)
