@@ -24,6 +24,7 @@ from api.resources import (
     members,
     membership_plans,
     memberships,
+    projects,
     users,
     webhooks,
 )
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         domains,
         contacts,
         interactions,
+        projects,
         membership_plans,
         memberships,
         invoices,
