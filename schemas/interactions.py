@@ -223,7 +223,10 @@ class TimelineItemOut(ma.Schema):
     """Something that happened with a member or a contact."""
 
     kind = ma.fields.String(
-        metadata={"description": "`interaction`, `record.created` or `record.archived`."}
+        metadata={
+            "description": "`interaction`, `record.created`, `record.archived` or `project` "
+            "(a project the member is a partner of)."
+        }
     )
     at = AwareDateTime()
     summary = ma.fields.String()
@@ -245,9 +248,11 @@ class TimelineQuery(ma.Schema):
     )
     kinds = BoundedList(
         ma.fields.String(
-            validate=ma.validate.OneOf(["interaction", "record.created", "record.archived"])
+            validate=ma.validate.OneOf(
+                ["interaction", "record.created", "record.archived", "project"]
+            )
         ),
-        max_items=3,
+        max_items=4,
         metadata={"description": "Only these kinds (repeat the argument for several)."},
     )
     since = QueryDateTime(metadata={"description": "At or after this instant."})

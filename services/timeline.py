@@ -3,7 +3,9 @@
 Each kind of item is one SELECT of the same five columns (time, kind, id, summary, resource);
 the page is their UNION ALL ordered by (time, kind, id) with a keyset on that triple, so a page
 costs one statement whatever the mix, and items added meanwhile never shift or repeat a page.
-Memberships and registrations join the stream as further SELECTs in ``_sources``.
+Memberships and registrations join the stream as further SELECTs in ``_sources``; a member's
+stream also shows the R&D projects it is a partner of (from the day it joined the consortium),
+confidential ones only to those who may see them.
 """
 
 import base64
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Integer,
     Select,
@@ -25,24 +28,36 @@ from sqlalchemy import (
     bindparam,
     cast,
     literal,
+    or_,
     select,
     tuple_,
     union_all,
 )
 from sqlalchemy.orm import Session
 
-from models import Contact, Interaction, InteractionContact, InteractionMember, Member, User
+from models import (
+    Contact,
+    Interaction,
+    InteractionContact,
+    InteractionMember,
+    Member,
+    Project,
+    ProjectPartner,
+    User,
+)
 from models.types import UTCDateTime
 from services import strict_json
 from services.errors import InvalidInput, NotFound
 from services.interactions import visibility
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from services.projects import visibility as project_visibility
 from services.roles import Role
 
 INTERACTION = "interaction"
 RECORD_CREATED = "record.created"
 RECORD_ARCHIVED = "record.archived"
-TIMELINE_KINDS = (INTERACTION, RECORD_CREATED, RECORD_ARCHIVED)
+PROJECT = "project"
+TIMELINE_KINDS = (INTERACTION, RECORD_CREATED, RECORD_ARCHIVED, PROJECT)
 
 
 @dataclass(frozen=True)
@@ -105,7 +120,30 @@ def _sources(
             record.archived_at, RECORD_ARCHIVED, record.id, literal(f"{label} archived"), resource
         ).where(record.id == record_id, record.archived_at.is_not(None))
 
-    return {INTERACTION: interactions, RECORD_CREATED: created, RECORD_ARCHIVED: archived}
+    sources = {INTERACTION: interactions, RECORD_CREATED: created, RECORD_ARCHIVED: archived}
+    if record is Member:
+        sources[PROJECT] = _member_projects
+    return sources
+
+
+def _member_projects(_visible: ColumnElement[bool], record_id: Any) -> Select[Any]:
+    """The projects the member is a partner of, from the day it joined the consortium; a
+    confidential one only for its team and admins (the actor is the statement's parameter)."""
+    admin = bindparam("actor_is_admin", type_=Boolean())
+    visible = or_(
+        admin, project_visibility(admin=False, user_id=bindparam("actor_id", type_=Uuid()))
+    )
+    return (
+        _row(
+            ProjectPartner.created_at,
+            PROJECT,
+            Project.id,
+            Project.acronym + literal(": ") + Project.title,
+            "projects",
+        )
+        .join(Project, Project.id == ProjectPartner.project_id)
+        .where(ProjectPartner.member_id == record_id, visible)
+    )
 
 
 def _encode_cursor(item: TimelineItem) -> str:
@@ -173,11 +211,16 @@ def _page(
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> Page:
-    wanted = tuple(kind for kind in TIMELINE_KINDS if not kinds or kind in kinds)
+    wanted = tuple(
+        kind for kind in TIMELINE_KINDS if kind in _SOURCES[record] and (not kinds or kind in kinds)
+    )
+    if not wanted:  # only kinds this record's stream never has
+        return Page(items=[], next_cursor=None)
     limit = max(1, min(limit, MAX_LIMIT))
     params: dict[str, Any] = {
         "record_id": record_id,
         "actor_id": actor.id,
+        "actor_is_admin": actor.role == Role.ADMIN,
         "since": since,
         "until": until,
         "limit": limit + 1,
