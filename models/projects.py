@@ -156,6 +156,10 @@ class Project(RecordMixin, Base):
         order_by="ProjectTransition.at, ProjectTransition.id",
     )
 
+    interaction_links: Mapped[list["ProjectInteraction"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, lazy="raise_on_sql"
+    )
+
     __table_args__ = (
         Index("ix_projects_created_at_id", "created_at", "id"),
         Index("ix_projects_updated_at_id", "updated_at", "id"),

@@ -14,7 +14,7 @@ from models import (
     ProjectState,
     SubmissionOutcome,
 )
-from schemas.common import AwareDateTime, ListQuery, page_of, sort_field
+from schemas.common import AwareDateTime, ListQuery, QueryDateTime, page_of, sort_field
 from schemas.fields import BoundedList, Flag, SearchText, Siren, Text, TrimmedString
 from schemas.members import DomainRef
 
@@ -388,3 +388,22 @@ class EligibilityOut(ma.Schema):
     programme = ma.fields.String(metadata={"enum": PROGRAMMES})
     eligible = ma.fields.Boolean()
     rules = ma.fields.List(ma.fields.Nested(RuleOut))
+
+
+class ProjectTimelineQuery(ma.Schema):
+    """Page and filters of a project's timeline (newest first)."""
+
+    limit = ListQuery._declared_fields["limit"]
+    cursor = ListQuery._declared_fields["cursor"]
+    kinds = BoundedList(
+        ma.fields.String(validate=ma.validate.OneOf(["transition", "submission", "interaction"])),
+        max_items=3,
+        metadata={"description": "Only these kinds (repeat the argument for several)."},
+    )
+    since = QueryDateTime(metadata={"description": "At or after this instant."})
+    until = QueryDateTime(metadata={"description": "Before this instant."})
+
+    @ma.validates_schema
+    def check_range(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise ma.ValidationError("Must not be before since.", field_name="until")

@@ -81,6 +81,7 @@ register(
         collections={
             "domains": lambda domain: domain.code,
             "team": lambda member: str(member.user_id),
+            "interaction_links": lambda link: str(link.interaction_id),
         },
     ),
 )

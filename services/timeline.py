@@ -151,7 +151,9 @@ def _encode_cursor(item: TimelineItem) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, str, uuid.UUID]:
+def _decode_cursor(
+    cursor: str, kinds: Collection[str] = TIMELINE_KINDS
+) -> tuple[datetime, str, uuid.UUID]:
     """The last item's (time, kind, id), from a cursor ``_encode_cursor`` wrote; anything
     else is a 422 on ``cursor`` (cursors are not signed, so a client may edit one)."""
     try:
@@ -160,7 +162,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str, uuid.UUID]:
         if not isinstance(payload, list) or len(payload) != 3:
             raise TypeError("cursor is not a triple")
         at, kind, last_id = payload
-        if not isinstance(at, str) or kind not in TIMELINE_KINDS or not isinstance(last_id, str):
+        if not isinstance(at, str) or kind not in kinds or not isinstance(last_id, str):
             raise TypeError("cursor values of the wrong type")
         moment = datetime.fromisoformat(at)
         if moment.tzinfo is None:

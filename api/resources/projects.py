@@ -17,6 +17,7 @@ from api.extensions import db
 from api.pagination import page_response, paginate
 from api.responses import Headers, created, with_etag
 from models import Project, ProjectPartner, ProjectSubmission
+from schemas.interactions import TimelinePage
 from schemas.journal import HistoryPage, HistoryQuery
 from schemas.projects import (
     EligibilityOut,
@@ -32,6 +33,7 @@ from schemas.projects import (
     ProjectPage,
     ProjectPatch,
     ProjectQuery,
+    ProjectTimelineQuery,
     ProjectUpsert,
     SubmissionCreate,
     SubmissionOut,
@@ -58,6 +60,7 @@ from services.project_submissions import (
     list_submissions,
     update_submission,
 )
+from services.project_timeline import link_interaction, project_timeline, unlink_interaction
 from services.projects import (
     LABEL_SCOPE,
     PROJECT_SORT_KEYS,
@@ -224,6 +227,47 @@ class ProjectHistory(MethodView):
         """A project's history, newest first"""
         page = project_history(db.session, actor=current_user(), project_id=project_id, **query)
         return page_response(page)
+
+
+@blp.route("/<uuid:project_id>/timeline")
+class ProjectTimeline(MethodView):
+    @blp.auth("projects:read")
+    @blp.arguments(ProjectTimelineQuery, location="query", as_kwargs=True)
+    @blp.page_response(TimelinePage)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, project_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
+        """A project's timeline
+
+        Its lifecycle moves, its submissions and the interactions linked to it (those the
+        caller may see), newest first. Filter with `kinds`, `since` and `until`.
+        """
+        page = project_timeline(db.session, actor=current_user(), project_id=project_id, **query)
+        return page_response(page)
+
+
+@blp.route("/<uuid:project_id>/interactions/<uuid:interaction_id>")
+class ProjectInteractionLink(MethodView):
+    @blp.auth("projects:write")
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def put(self, project_id: uuid.UUID, interaction_id: uuid.UUID) -> None:
+        """Link an interaction to a project
+
+        It then shows in the project's timeline. Linking it again changes nothing. An
+        interaction or project you may not see is 404.
+        """
+        link_interaction(
+            db.session, actor=current_user(), project_id=project_id, interaction_id=interaction_id
+        )
+
+    @blp.auth("projects:write")
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, project_id: uuid.UUID, interaction_id: uuid.UUID) -> None:
+        """Unlink an interaction from a project (404 when not linked)"""
+        unlink_interaction(
+            db.session, actor=current_user(), project_id=project_id, interaction_id=interaction_id
+        )
 
 
 @blp.route("/<uuid:project_id>/eligibility")

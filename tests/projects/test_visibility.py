@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from models import Project, ProjectPartner, ProjectSubmission
-from tests.interactions.factories import user_with_headers
+from models import Interaction, Project, ProjectInteraction, ProjectPartner, ProjectSubmission
+from tests.interactions.factories import make_interaction, user_with_headers
 from tests.members.factories import make_member
 from tests.projects.factories import make_partner, make_project, make_submission
 
@@ -25,6 +25,8 @@ class Cast:
     public: Project
     partner: ProjectPartner
     submission: ProjectSubmission
+    linked: Interaction
+    unlinked: Interaction
 
 
 @pytest.fixture
@@ -59,8 +61,11 @@ def cast(client, session):
         outcome="funded",
         decision_date=date(2026, 6, 1),
     )
+    linked = make_interaction(session, owner=users["other"], members=(member,))
+    unlinked = make_interaction(session, owner=users["other"], members=(member,))
+    session.add(ProjectInteraction(project_id=secret.id, interaction_id=linked.id))
     session.commit()
-    return Cast(headers, member, secret, public, partner, submission)
+    return Cast(headers, member, secret, public, partner, submission, linked, unlinked)
 
 
 def _expected(who, allowed_status):
@@ -93,12 +98,15 @@ def _routes(cast):
         ("patch", submission, {"call_name": "AAPG bis"}, 200),
         ("post", f"{submission}/label", {"decision": "refused"}, 409),  # decided already
         ("delete", submission, None, 409),  # a labelled submission is kept
+        ("get", f"{project}/timeline", None, 200),
+        ("put", f"{project}/interactions/{cast.unlinked.id}", None, 204),
+        ("delete", f"{project}/interactions/{cast.linked.id}", None, 204),
         ("delete", partner, None, 204),
         ("delete", project, None, 409),  # not an idea any more
     ]
 
 
-ROUTE_COUNT = 17
+ROUTE_COUNT = 20
 
 
 @pytest.mark.parametrize("who", WHO)
