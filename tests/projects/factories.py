@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from models import Member, Project, ProjectPartner, ProjectStaff, ProjectSubmission, User
+from models import Domain, Member, Project, ProjectPartner, ProjectStaff, ProjectSubmission, User
 from services.text import fold_all
 
 _sequence = itertools.count(1)
@@ -20,6 +20,7 @@ def make_project(
     acronym: str | None = None,
     title: str | None = None,
     state: str = "idea",
+    domains: tuple[Domain, ...] = (),
     **fields: Any,
 ) -> Project:
     number = next(_sequence)
@@ -33,6 +34,7 @@ def make_project(
         state_since=fields.pop("state_since", date(2026, 1, 1)),
         search_text=fold_all(acronym, title),
         team=[ProjectStaff(user_id=user.id) for user in team],
+        domains=list(domains),
         **fields,
     )
     session.add(project)
