@@ -156,6 +156,11 @@ class Project(RecordMixin, Base):
         order_by="ProjectTransition.at, ProjectTransition.id",
     )
 
+    @property
+    def allowed_transitions(self) -> list[str]:
+        """The states the project may move to next."""
+        return [state.value for state in PROJECT_TRANSITIONS[ProjectState(self.state)]]
+
     interaction_links: Mapped[list["ProjectInteraction"]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, lazy="raise_on_sql"
     )

@@ -95,18 +95,12 @@ class ProjectSummaryOut(ma.Schema):
     external_id = ma.fields.String(allow_none=True)
     state = ma.fields.String(metadata={"enum": STATES})
     state_since = ma.fields.Date()
-    allowed_transitions = ma.fields.Function(
-        lambda project: [state.value for state in _next_states(project.state)],
-        metadata={"type": "array", "items": {"type": "string", "enum": STATES}},
+    allowed_transitions = ma.fields.List(
+        ma.fields.String(metadata={"enum": STATES}),
+        metadata={"description": "The states the project may move to next."},
     )
     created_at = AwareDateTime()
     updated_at = AwareDateTime()
-
-
-def _next_states(state: str) -> tuple[ProjectState, ...]:
-    from models import PROJECT_TRANSITIONS
-
-    return PROJECT_TRANSITIONS[ProjectState(state)]
 
 
 class PartnerOut(ma.Schema):
@@ -376,18 +370,18 @@ class EligibilityQuery(ma.Schema):
     programme = ma.fields.String(required=True, validate=ma.validate.OneOf(PROGRAMMES))
 
 
-class RuleOut(ma.Schema):
+class EligibilityRule(ma.Schema):
     rule = ma.fields.String()
     passed = ma.fields.Boolean()
     reason = ma.fields.String()
 
 
-class EligibilityOut(ma.Schema):
+class EligibilityReport(ma.Schema):
     """Which rules of the call the consortium passes, and why not."""
 
     programme = ma.fields.String(metadata={"enum": PROGRAMMES})
     eligible = ma.fields.Boolean()
-    rules = ma.fields.List(ma.fields.Nested(RuleOut))
+    rules = ma.fields.List(ma.fields.Nested(EligibilityRule))
 
 
 class ProjectTimelineQuery(ma.Schema):

@@ -20,8 +20,8 @@ from models import Project, ProjectPartner, ProjectSubmission
 from schemas.interactions import TimelinePage
 from schemas.journal import HistoryPage, HistoryQuery
 from schemas.projects import (
-    EligibilityOut,
     EligibilityQuery,
+    EligibilityReport,
     LabelCreate,
     PartnerCreate,
     PartnerOut,
@@ -274,7 +274,7 @@ class ProjectInteractionLink(MethodView):
 class ProjectEligibility(MethodView):
     @blp.auth("projects:read")
     @blp.arguments(EligibilityQuery, location="query", as_kwargs=True)
-    @blp.response(200, EligibilityOut)
+    @blp.response(200, EligibilityReport)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, project_id: uuid.UUID, programme: str) -> Eligibility:
         """Check the consortium against a call's rules

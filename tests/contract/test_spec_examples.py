@@ -18,6 +18,7 @@ import pytest
 from api.operations import EXAMPLE_MEMBER_ID
 from tests.factories import PASSWORD, make_user
 from tests.members.factories import domain_by_code, make_affiliation, make_contact, make_member
+from tests.projects.factories import make_partner, make_project, make_submission
 
 SPEC = json.loads(
     (Path(__file__).resolve().parents[2] / "openapi" / "openapi.json").read_text(encoding="utf-8")
@@ -95,6 +96,9 @@ def _records(session: Any, operation_id: str) -> dict[str, str]:
     make_member(session, name="Example member", id=uuid.UUID(EXAMPLE_MEMBER_ID))
     user = make_user(session, role="staff")
     make_user(session, role="admin", email="admin@example.org", password=PASSWORD)
+    project = make_project(session, follower=user)
+    partner = make_partner(session, project)
+    submission = make_submission(session, project)
     session.commit()
     return {
         "member_id": str(member.id),
@@ -103,6 +107,9 @@ def _records(session: Any, operation_id: str) -> dict[str, str]:
         "user_id": str(user.id),
         "domain_id": str(domain_by_code(session, "imaging").id),
         "external_id": "import-0042",
+        "project_id": str(project.id),
+        "partner_id": str(partner.id),
+        "submission_id": str(submission.id),
     }
 
 
