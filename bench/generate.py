@@ -3,6 +3,7 @@
 ``python -m bench.generate --scale 1`` loads 5,000 members and 20,000 contacts (scale 20: twenty
 times that), and about ten interactions per member and year over three years (150,000; three
 million at scale 20) owned by generated staff users, into ``DATABASE_URL`` after migrating it,
+300 R&D projects per scale with their partners and submissions (bench/projects.py),
 and creates the bench users. The same seed
 gives the same rows, ids included, so two runs measure the same data. Rows go in through the
 project's models in bulk (``session.execute(insert(Model), rows)``, which SQLAlchemy sends as
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 from stdnum import luhn
 
 from bench.memberships import generate_memberships
+from bench.projects import generate_projects
 from models import (
     AuthSession,
     FeeSchedule,
@@ -42,7 +44,14 @@ from models import (
     MembershipCampaign,
     MembershipPayment,
     MembershipPlan,
+    Project,
+    ProjectInteraction,
+    ProjectPartner,
+    ProjectStaff,
+    ProjectSubmission,
+    ProjectTransition,
     User,
+    project_domains,
 )
 from models.contacts import Affiliation, AffiliationRole, Contact
 from models.members import HEADCOUNT_BANDS, Domain, Member, MemberCategory, member_domains
@@ -119,6 +128,9 @@ class GenerationReport:
     memberships: int = 0
     payments: int = 0
     interactions: int = 0
+    projects: int = 0
+    project_partners: int = 0
+    project_submissions: int = 0
     seconds: float = 0.0
     rows_per_second: float = 0.0
     member_ids: list[uuid.UUID] = field(default_factory=list, repr=False)
@@ -432,6 +444,8 @@ def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[st
 def wipe_bench_data(session: Session) -> None:
     """Empty the tables the generator and the benchmark write (the domain vocabulary stays)."""
     tables = [
+        "project_interactions", "project_transitions", "project_submissions", "project_partners",
+        "project_staff", "project_domains", "projects",
         "interaction_participants", "interaction_contacts", "interaction_members", "interactions",
         "invoices", "invoice_counters", "membership_payments", "memberships",
         "membership_campaigns", "fee_schedules", "membership_plans",
@@ -455,6 +469,11 @@ def wipe_bench_data(session: Session) -> None:
         ).rowcount:
             pass
         for model in (MembershipCampaign, FeeSchedule, MembershipPlan):
+            session.execute(delete(model))
+        for model in (
+            ProjectInteraction, ProjectTransition, ProjectSubmission, ProjectPartner,
+            ProjectStaff, project_domains, Project,
+        ):  # fmt: skip
             session.execute(delete(model))
         for model in reversed(_INTERACTION_TABLES.values()):
             session.execute(delete(model))
@@ -536,6 +555,19 @@ def generate(
         batch_size,
     )
     report.timings["interactions"] = time.perf_counter() - started
+    # Projects too have a generator of their own: the rows above stay the same.
+    project_counts = generate_projects(
+        session,
+        random.Random(seed + 2),
+        member_ids,
+        [row["id"] for row in staff],
+        domain_ids,
+        now,
+    )
+    report.projects = project_counts.projects
+    report.project_partners = project_counts.partners
+    report.project_submissions = project_counts.submissions
+    report.timings["projects"] = time.perf_counter() - started
 
     session.flush()
     report.members = len(member_ids)
@@ -606,7 +638,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Loaded {report.members} members, {report.contacts} contacts, "
         f"{report.affiliations} affiliations, {report.member_domains} member domains, "
         f"{report.memberships} memberships, {report.payments} payments, "
-        f"{report.interactions} interactions "
+        f"{report.interactions} interactions, {report.projects} projects "
+        f"({report.project_partners} partners, {report.project_submissions} submissions) "
         f"in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s; "
         + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items())
         + ")"
