@@ -56,7 +56,14 @@ class Scenario:
 
 # Scenarios whose ceiling answer is compared with mrm's before measuring.
 PARITY_CHECKED = frozenset(
-    {"get_member", "list_members_filter", "list_members_q", "list_contacts_q"}
+    {
+        "get_member",
+        "list_members_filter",
+        "list_members_q",
+        "list_contacts_q",
+        "list_projects_filter",
+        "get_project",
+    }
 )
 
 
@@ -67,6 +74,7 @@ class BenchData:
     # Rare terms (a SIREN matches one member): without an index that fits the search, finding
     # them scans the whole table, so they show whether search latency grows with the data.
     rare_member_terms: list[str] = field(default_factory=list)
+    project_ids: list[str] = field(default_factory=list)
 
 
 def _member_paths(data: BenchData) -> list[str]:
@@ -99,6 +107,17 @@ def _interactions_q_paths(_data: BenchData) -> list[str]:
     return [f"/api/v1/interactions?limit=50&q={quote(term)}" for term in INTERACTION_TERMS]
 
 
+def _project_list_paths(_data: BenchData) -> list[str]:
+    paths = [f"/api/v1/projects?limit=50&state={state}" for state in ("running", "closed")]
+    paths += [f"/api/v1/projects?limit=50&programme={p}" for p in ("pspc_regions", "anr")]
+    paths += [f"/api/v1/projects?limit=50&domain={d}" for d in ("imaging", "digital_health")]
+    return paths
+
+
+def _project_paths(data: BenchData) -> list[str]:
+    return [f"/api/v1/projects/{project_id}" for project_id in data.project_ids]
+
+
 def _create_lines(_data: BenchData) -> list[str]:
     body = {
         "name": CREATED_NAME_PREFIX + "__SIREN__",
@@ -121,6 +140,8 @@ SCENARIOS = (
     Scenario("list_contacts_q", "list 50 contacts, q search", "get", _contacts_q_paths),
     Scenario("member_timeline", "member timeline, first page", "get", _member_timeline_paths),
     Scenario("list_interactions_q", "list interactions with q", "get", _interactions_q_paths),
+    Scenario("list_projects_filter", "list 50 projects, filter", "get", _project_list_paths),
+    Scenario("get_project", "get project with its partners", "get", _project_paths),
     Scenario("create_member", "create member", "create", _create_lines),
     # argon2 at 64 MiB per login: few connections, or the box swaps rather than measures.
     Scenario(
@@ -193,12 +214,16 @@ def load_bench_data(url: str) -> tuple[BenchData, str]:
                      "ORDER BY id LIMIT 3")
             )
         ]  # fmt: skip
+        project_ids = [
+            str(row[0]) for row in connection.execute(text("SELECT id FROM projects ORDER BY id"))
+        ]
         version = connection.scalar(text("SHOW server_version"))
     engine.dispose()
     data = BenchData(
         member_ids=ids,
         contact_terms=names + list(CONTACT_TERMS_EXTRA),
         rare_member_terms=sirens,
+        project_ids=project_ids,
     )
     return data, version
 
@@ -229,6 +254,8 @@ def check_parity(mrm: Server, ceiling: Server, data: BenchData, token: str) -> l
     paths = [_member_paths(data)[0], *_list_filter_paths(data)[:2], *_list_q_paths(data)[:2]]
     if "list_contacts_q" in PARITY_CHECKED:
         paths += _contacts_q_paths(data)[:2]
+    if data.project_ids:
+        paths += [*_project_list_paths(data), *_project_paths(data)[:3]]
     differences = []
     for path in paths:
         ours, bare = (
