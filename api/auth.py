@@ -17,7 +17,7 @@ from api.errors import unauthorized
 from api.extensions import db, jwt
 from models import User
 from services.errors import AuthenticationFailed, PermissionDenied
-from services.principals import Principal, load_principal
+from services.principals import Actor, Principal, load_principal
 
 ALGORITHM = "HS256"
 _DECODE_ALGORITHMS = [ALGORITHM]
@@ -137,6 +137,12 @@ def current_user() -> User:
     if user is None:  # removed since the login check of this request
         raise AuthenticationFailed(TOKEN_REVOKED)
     return user
+
+
+def current_actor() -> Actor:
+    """The authenticated user's id and current role (after ``authorize``), without a query."""
+    principal = _principal()
+    return Actor(id=principal.user_id, role=principal.role)
 
 
 def current_session_id() -> uuid.UUID:

@@ -559,13 +559,19 @@ WHERE project_domains.project_id IN ({ids}) ORDER BY domains.code""",
     "team": """SELECT project_staff.project_id, project_staff.user_id FROM project_staff
 WHERE project_staff.project_id IN ({ids})""",
 }
-SQL_PROJECT_DETAIL = {
+# A project's page (services.projects.read_project): plain rows, one statement per list.
+SQL_PROJECT_PAGE = {
+    "domains": """SELECT domains.code, domains.label FROM domains JOIN project_domains
+ON project_domains.domain_id = domains.id WHERE project_domains.project_id = %(id)s::UUID
+ORDER BY domains.code""",
+    "team": "SELECT project_staff.user_id FROM project_staff "
+    "WHERE project_staff.project_id = %(id)s::UUID",
     "partners": """SELECT project_partners.project_id, project_partners.member_id,
 project_partners.organisation_name, project_partners.siren, project_partners.role,
 project_partners.category, project_partners.budget_cents, project_partners.aid_requested_cents,
 project_partners.aid_obtained_cents, project_partners.aid_form, project_partners.currency,
 project_partners.id, project_partners.created_at, project_partners.updated_at,
-project_partners.version FROM project_partners WHERE project_partners.project_id IN ({ids})
+project_partners.version FROM project_partners WHERE project_partners.project_id = %(id)s::UUID
 ORDER BY project_partners.created_at, project_partners.id""",
     "submissions": """SELECT project_submissions.project_id, project_submissions.programme,
 project_submissions.call_name, project_submissions.deadline, project_submissions.submitted_on,
@@ -575,12 +581,12 @@ project_submissions.decision_date, project_submissions.requested_cents,
 project_submissions.obtained_cents, project_submissions.currency, project_submissions.outcome,
 project_submissions.id, project_submissions.created_at, project_submissions.updated_at,
 project_submissions.version FROM project_submissions
-WHERE project_submissions.project_id IN ({ids})
+WHERE project_submissions.project_id = %(id)s::UUID
 ORDER BY project_submissions.created_at, project_submissions.id""",
-    "transitions": """SELECT project_transitions.project_id, project_transitions.id,
+    "transitions": """SELECT project_transitions.id, project_transitions.project_id,
 project_transitions.from_state, project_transitions.to_state, project_transitions."on",
 project_transitions.at, project_transitions.by_user_id, project_transitions.note
-FROM project_transitions WHERE project_transitions.project_id IN ({ids})
+FROM project_transitions WHERE project_transitions.project_id = %(id)s::UUID
 ORDER BY project_transitions.at, project_transitions.id""",
 }
 PROJECT_HEAD = (
@@ -608,45 +614,48 @@ def _by_project(rows: list[dict[str, Any]], ids: list[uuid.UUID]) -> dict[Any, l
     return grouped
 
 
-def _projects_out(cursor: Any, rows: list[dict[str, Any]], *, detail: bool) -> list[Any]:
-    """The same keys, in the same order, as schemas.projects.ProjectSummaryOut / ProjectOut."""
+def _project_out(row: dict[str, Any], linked: dict[str, list[Any]]) -> dict[str, Any]:
+    """The same keys, in the same order, as schemas.projects.ProjectSummaryOut."""
+    derived = {
+        "domains": [{"code": d["code"], "label": d["label"]} for d in linked["domains"]],
+        "team_ids": sorted(str(t["user_id"]) for t in linked["team"]),
+        "allowed_transitions": [s.value for s in PROJECT_TRANSITIONS[ProjectState(row["state"])]],
+    }
+    return {name: derived[name] if name in derived else row[name] for name in PROJECT_HEAD}
+
+
+def _projects_out(cursor: Any, rows: list[dict[str, Any]]) -> list[Any]:
+    """A page's rows with the two lists mrm's loader options fetch for the whole page."""
     ids = [row["id"] for row in rows]
-    queries = {**SQL_PROJECT_LINKS, **(SQL_PROJECT_DETAIL if detail else {})}
-    linked = {name: _by_project(_in_list(cursor, sql, ids), ids) for name, sql in queries.items()}
-    data = []
-    for row in rows:
-        project_id = row["id"]
-        derived = {
-            "domains": [
-                {"code": d["code"], "label": d["label"]} for d in linked["domains"][project_id]
-            ],
-            "team_ids": sorted(str(t["user_id"]) for t in linked["team"][project_id]),
-            "allowed_transitions": [
-                s.value for s in PROJECT_TRANSITIONS[ProjectState(row["state"])]
-            ],
-        }
-        out = {name: derived[name] if name in derived else row[name] for name in PROJECT_HEAD}
-        if detail:
-            out["partners"] = [
-                {name: p[name] for name in PARTNER_FIELDS} for p in linked["partners"][project_id]
-            ]
-            out["submissions"] = [
-                {name: s[name] for name in SUBMISSION_FIELDS}
-                for s in linked["submissions"][project_id]
-            ]
-            out["transitions"] = [
-                {name: t[name] for name in TRANSITION_FIELDS}
-                for t in linked["transitions"][project_id]
-            ]
-            out["results"] = {
-                "products_launched": row["products_launched"],
-                "patents_filed": row["patents_filed"],
-                "jobs_created": row["jobs_created"],
-                "follow_on_funding_cents": row["follow_on_funding_cents"],
-                "notes": row["results_notes"],
-            }
-        data.append(out)
-    return data
+    linked = {
+        name: _by_project(_in_list(cursor, sql, ids), ids)
+        for name, sql in SQL_PROJECT_LINKS.items()
+    }
+    return [_project_out(row, {name: linked[name][row["id"]] for name in linked}) for row in rows]
+
+
+def _project_page_out(cursor: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """schemas.projects.ProjectOut: the summary, then partners, submissions, lifecycle, results."""
+    linked = {
+        name: cursor.execute(sql, {"id": row["id"]}).fetchall()
+        for name, sql in SQL_PROJECT_PAGE.items()
+    }
+    out = _project_out(row, linked)
+    out["partners"] = [{name: p[name] for name in PARTNER_FIELDS} for p in linked["partners"]]
+    out["submissions"] = [
+        {name: s[name] for name in SUBMISSION_FIELDS} for s in linked["submissions"]
+    ]
+    out["transitions"] = [
+        {name: t[name] for name in TRANSITION_FIELDS} for t in linked["transitions"]
+    ]
+    out["results"] = {
+        "products_launched": row["products_launched"],
+        "patents_filed": row["patents_filed"],
+        "jobs_created": row["jobs_created"],
+        "follow_on_funding_cents": row["follow_on_funding_cents"],
+        "notes": row["results_notes"],
+    }
+    return out
 
 
 @app.get("/api/v1/projects")
@@ -663,7 +672,7 @@ def list_projects() -> Response:
         if refused := require("projects:read", cursor):
             return refused
         rows = cursor.execute(SQL_PROJECTS_PAGE.replace("{where}", where), params).fetchall()
-        data = _projects_out(cursor, rows, detail=False)[:limit] if rows else []
+        data = _projects_out(cursor, rows)[:limit] if rows else []
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -679,5 +688,5 @@ def get_project(project_id: uuid.UUID) -> Response:
         rows = cursor.execute(SQL_PROJECT_BY_ID, {"id": project_id}).fetchall()
         if not rows:
             return problem(404, "No such project.")
-        project = _projects_out(cursor, rows, detail=True)[0]
+        project = _project_page_out(cursor, rows[0])
     return json_response(project, headers={"ETag": f'"v{rows[0]["version"]}"'})

@@ -58,3 +58,12 @@ def load_principal(
         role=role,
         scopes=token_scopes & scopes_for_role(role),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts, as services that need only an id and a role take it (``User`` fits too):
+    read from the request's principal, so it costs no query."""
+
+    id: uuid.UUID
+    role: str

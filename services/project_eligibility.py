@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from models import MemberCategory, PartnerRole, Programme, User
+from models import MemberCategory, PartnerRole, Programme
+from services.principals import Actor
 from services.projects import get_project
 
 C = MemberCategory
@@ -59,7 +60,7 @@ def _budget_rule(programme: Programme, budget: int | None) -> Rule:
 
 
 def check_eligibility(
-    session: Session, *, actor: User, project_id: uuid.UUID, programme: str
+    session: Session, *, actor: Actor, project_id: uuid.UUID, programme: str
 ) -> Eligibility:
     """Which of the call's rules the consortium passes, and why one fails."""
     project = get_project(session, actor=actor, project_id=project_id)

@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from models import Member, PartnerRole, ProjectPartner, User
+from models import Member, PartnerRole, ProjectPartner
 from services.errors import Conflict, InvalidInput, NotFound
 from services.journal import JournalSpec, register
 from services.pagination import datetime_key
+from services.principals import Actor
 from services.projects import get_project
 from services.transactions import check_version, commit
 
@@ -52,7 +53,7 @@ def _conflicts() -> dict[str, Any]:
 def list_partners(
     session: Session,
     *,
-    actor: User,
+    actor: Actor,
     project_id: uuid.UUID,
     updated_since: datetime | None = None,
 ) -> Select[Any]:
@@ -65,7 +66,7 @@ def list_partners(
 
 
 def get_partner(
-    session: Session, *, actor: User, project_id: uuid.UUID, partner_id: uuid.UUID
+    session: Session, *, actor: Actor, project_id: uuid.UUID, partner_id: uuid.UUID
 ) -> ProjectPartner:
     get_project(session, actor=actor, project_id=project_id)
     partner = session.scalar(
@@ -94,7 +95,7 @@ def _check_coordinator(
 
 
 def add_partner(
-    session: Session, *, actor: User, project_id: uuid.UUID, **fields: Any
+    session: Session, *, actor: Actor, project_id: uuid.UUID, **fields: Any
 ) -> ProjectPartner:
     """Add a member or an outside organisation to the consortium."""
     get_project(session, actor=actor, project_id=project_id)
@@ -125,7 +126,7 @@ def add_partner(
 def update_partner(
     session: Session,
     *,
-    actor: User,
+    actor: Actor,
     project_id: uuid.UUID,
     partner_id: uuid.UUID,
     changes: Mapping[str, Any],
@@ -153,7 +154,7 @@ def update_partner(
 def remove_partner(
     session: Session,
     *,
-    actor: User,
+    actor: Actor,
     project_id: uuid.UUID,
     partner_id: uuid.UUID,
     if_match: Collection[int] | None,

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from models import LabelDecision, ProjectSubmission, User
+from models import LabelDecision, ProjectSubmission
 from services.errors import Conflict, NotFound
 from services.journal import JournalSpec, record_action, register
 from services.pagination import datetime_key
+from services.principals import Actor
 from services.projects import get_project
 from services.transactions import check_version, commit
 
@@ -36,7 +37,7 @@ register(
 def list_submissions(
     session: Session,
     *,
-    actor: User,
+    actor: Actor,
     project_id: uuid.UUID,
     updated_since: datetime | None = None,
 ) -> Select[Any]:
@@ -51,7 +52,7 @@ def list_submissions(
 def get_submission(
     session: Session,
     *,
-    actor: User,
+    actor: Actor,
     project_id: uuid.UUID,
     submission_id: uuid.UUID,
     lock: bool = False,
@@ -69,7 +70,7 @@ def get_submission(
 
 
 def create_submission(
-    session: Session, *, actor: User, project_id: uuid.UUID, **fields: Any
+    session: Session, *, actor: Actor, project_id: uuid.UUID, **fields: Any
 ) -> ProjectSubmission:
     """Record a submission (its label decision pending)."""
     get_project(session, actor=actor, project_id=project_id)
@@ -87,7 +88,7 @@ def create_submission(
 def update_submission(
     session: Session,
     *,
-    actor: User,
+    actor: Actor,
     project_id: uuid.UUID,
     submission_id: uuid.UUID,
     changes: Mapping[str, Any],
@@ -108,7 +109,7 @@ def update_submission(
 def delete_submission(
     session: Session,
     *,
-    actor: User,
+    actor: Actor,
     project_id: uuid.UUID,
     submission_id: uuid.UUID,
     if_match: Collection[int] | None,
@@ -127,7 +128,7 @@ def delete_submission(
 def label_submission(
     session: Session,
     *,
-    actor: User,
+    actor: Actor,
     project_id: uuid.UUID,
     submission_id: uuid.UUID,
     decision: str,

@@ -17,11 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from models import Interaction, Project, ProjectInteraction, User
+from models import Interaction, Project, ProjectInteraction
 from models.types import utcnow
 from services.errors import NotFound
 from services.interactions import get_interaction, visible_to
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from services.principals import Actor
 from services.projects import get_project
 from services.timeline import TimelineItem, _decode_cursor, _encode_cursor
 from services.transactions import commit
@@ -33,7 +34,7 @@ PROJECT_TIMELINE_KINDS = (TRANSITION, SUBMISSION, INTERACTION)
 
 
 def link_interaction(
-    session: Session, *, actor: User, project_id: uuid.UUID, interaction_id: uuid.UUID
+    session: Session, *, actor: Actor, project_id: uuid.UUID, interaction_id: uuid.UUID
 ) -> bool:
     """Link an interaction to the project; linking it again changes nothing. Returns whether
     the link is new. Both must be visible to ``actor`` (404 otherwise)."""
@@ -49,7 +50,7 @@ def link_interaction(
 
 
 def unlink_interaction(
-    session: Session, *, actor: User, project_id: uuid.UUID, interaction_id: uuid.UUID
+    session: Session, *, actor: Actor, project_id: uuid.UUID, interaction_id: uuid.UUID
 ) -> None:
     """Remove the link (404 when there is none)."""
     project = get_project(session, actor=actor, project_id=project_id)
@@ -77,7 +78,7 @@ def _links(session: Session, project: Project) -> list[ProjectInteraction]:
 def project_timeline(
     session: Session,
     *,
-    actor: User,
+    actor: Actor,
     project_id: uuid.UUID,
     kinds: Collection[str] | None = None,
     since: datetime | None = None,

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from api.auth import current_user, granted_scopes
+from api.auth import current_actor, granted_scopes
 from api.blueprint import Blueprint
 from api.etag import if_match_versions
 from api.extensions import db
@@ -64,11 +64,12 @@ from services.project_timeline import link_interaction, project_timeline, unlink
 from services.projects import (
     LABEL_SCOPE,
     PROJECT_SORT_KEYS,
+    ProjectView,
     create_project,
     delete_project,
-    get_project,
     list_projects,
     project_history,
+    read_project,
     transition_project,
     update_project,
     upsert_project_by_external_id,
@@ -98,7 +99,7 @@ class Projects(MethodView):
         Confidential projects appear only to their follower, their team and admins, and
         `total` counts only what the caller may see.
         """
-        lister = partial(list_projects, actor=current_user())
+        lister = partial(list_projects, actor=current_actor())
         return paginate(db.session, lister, query, PROJECT_SORT_KEYS, Project.id)
 
     @blp.auth("projects:write")
@@ -112,7 +113,7 @@ class Projects(MethodView):
         user. Unknown domains, or a follower or team member who is not an active staff user,
         are 422; a taken `external_id` is 409.
         """
-        return _created(create_project(db.session, actor=current_user(), **body))
+        return _created(create_project(db.session, actor=current_actor(), **body))
 
 
 @blp.route("/<uuid:project_id>")
@@ -120,9 +121,9 @@ class ProjectById(MethodView):
     @blp.auth("projects:read")
     @blp.record_response(ProjectOut)
     @blp.alt_response(404, response="NOT_FOUND")
-    def get(self, project_id: uuid.UUID) -> tuple[Project, Headers]:
+    def get(self, project_id: uuid.UUID) -> tuple[ProjectView, Headers]:
         """Get a project with its partners, submissions and lifecycle"""
-        return with_etag(get_project(db.session, actor=current_user(), project_id=project_id))
+        return with_etag(read_project(db.session, actor=current_actor(), project_id=project_id))
 
     @blp.auth("projects:write")
     @blp.if_match
@@ -139,7 +140,7 @@ class ProjectById(MethodView):
         """
         project = update_project(
             db.session,
-            actor=current_user(),
+            actor=current_actor(),
             project_id=project_id,
             changes=body,
             if_match=if_match_versions(),
@@ -157,7 +158,7 @@ class ProjectById(MethodView):
         Only in state `idea` (409 later: move it to `abandoned` instead).
         """
         delete_project(
-            db.session, actor=current_user(), project_id=project_id, if_match=if_match_versions()
+            db.session, actor=current_actor(), project_id=project_id, if_match=if_match_versions()
         )
 
 
@@ -179,7 +180,7 @@ class ProjectByExternalId(MethodView):
         """
         project, was_created = upsert_project_by_external_id(
             db.session,
-            actor=current_user(),
+            actor=current_actor(),
             external_id=external_id,
             fields=body,
             if_match=if_match_versions(),
@@ -208,7 +209,7 @@ class ProjectTransitions(MethodView):
         """
         project = transition_project(
             db.session,
-            actor=current_user(),
+            actor=current_actor(),
             project_id=project_id,
             **body,
             may_label=LABEL_SCOPE in granted_scopes(),
@@ -225,7 +226,7 @@ class ProjectHistory(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, project_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
         """A project's history, newest first"""
-        page = project_history(db.session, actor=current_user(), project_id=project_id, **query)
+        page = project_history(db.session, actor=current_actor(), project_id=project_id, **query)
         return page_response(page)
 
 
@@ -241,7 +242,7 @@ class ProjectTimeline(MethodView):
         Its lifecycle moves, its submissions and the interactions linked to it (those the
         caller may see), newest first. Filter with `kinds`, `since` and `until`.
         """
-        page = project_timeline(db.session, actor=current_user(), project_id=project_id, **query)
+        page = project_timeline(db.session, actor=current_actor(), project_id=project_id, **query)
         return page_response(page)
 
 
@@ -257,7 +258,7 @@ class ProjectInteractionLink(MethodView):
         interaction or project you may not see is 404.
         """
         link_interaction(
-            db.session, actor=current_user(), project_id=project_id, interaction_id=interaction_id
+            db.session, actor=current_actor(), project_id=project_id, interaction_id=interaction_id
         )
 
     @blp.auth("projects:write")
@@ -266,7 +267,7 @@ class ProjectInteractionLink(MethodView):
     def delete(self, project_id: uuid.UUID, interaction_id: uuid.UUID) -> None:
         """Unlink an interaction from a project (404 when not linked)"""
         unlink_interaction(
-            db.session, actor=current_user(), project_id=project_id, interaction_id=interaction_id
+            db.session, actor=current_actor(), project_id=project_id, interaction_id=interaction_id
         )
 
 
@@ -284,7 +285,7 @@ class ProjectEligibility(MethodView):
         rule passes or fails with its reason.
         """
         return check_eligibility(
-            db.session, actor=current_user(), project_id=project_id, programme=programme
+            db.session, actor=current_actor(), project_id=project_id, programme=programme
         )
 
 
@@ -296,7 +297,7 @@ class Partners(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, project_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
         """List a project's partners"""
-        lister = partial(list_partners, db.session, actor=current_user(), project_id=project_id)
+        lister = partial(list_partners, db.session, actor=current_actor(), project_id=project_id)
         return paginate(db.session, lister, query, PARTNER_SORT_KEYS, ProjectPartner.id)
 
     @blp.auth("projects:write")
@@ -311,7 +312,7 @@ class Partners(MethodView):
         submitted, then frozen) or an outside organisation (`organisation_name`, `siren`,
         `category`). A second coordinator, or a member already in the consortium, is 409.
         """
-        partner = add_partner(db.session, actor=current_user(), project_id=project_id, **body)
+        partner = add_partner(db.session, actor=current_actor(), project_id=project_id, **body)
         return created(
             partner, "projects.PartnerById", project_id=project_id, partner_id=partner.id
         )
@@ -326,7 +327,7 @@ class PartnerById(MethodView):
         """Get a partner"""
         return with_etag(
             get_partner(
-                db.session, actor=current_user(), project_id=project_id, partner_id=partner_id
+                db.session, actor=current_actor(), project_id=project_id, partner_id=partner_id
             )
         )
 
@@ -342,7 +343,7 @@ class PartnerById(MethodView):
         """Update a partner (role, budgets, aid)"""
         partner = update_partner(
             db.session,
-            actor=current_user(),
+            actor=current_actor(),
             project_id=project_id,
             partner_id=partner_id,
             changes=body,
@@ -358,7 +359,7 @@ class PartnerById(MethodView):
         """Remove a partner from the consortium"""
         remove_partner(
             db.session,
-            actor=current_user(),
+            actor=current_actor(),
             project_id=project_id,
             partner_id=partner_id,
             if_match=if_match_versions(),
@@ -373,7 +374,7 @@ class Submissions(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, project_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
         """List a project's submissions to funding calls"""
-        lister = partial(list_submissions, db.session, actor=current_user(), project_id=project_id)
+        lister = partial(list_submissions, db.session, actor=current_actor(), project_id=project_id)
         return paginate(db.session, lister, query, SUBMISSION_SORT_KEYS, ProjectSubmission.id)
 
     @blp.auth("projects:write")
@@ -387,7 +388,7 @@ class Submissions(MethodView):
         `POST .../label`.
         """
         submission = create_submission(
-            db.session, actor=current_user(), project_id=project_id, **body
+            db.session, actor=current_actor(), project_id=project_id, **body
         )
         return created(
             submission,
@@ -407,7 +408,7 @@ class SubmissionById(MethodView):
         return with_etag(
             get_submission(
                 db.session,
-                actor=current_user(),
+                actor=current_actor(),
                 project_id=project_id,
                 submission_id=submission_id,
             )
@@ -424,7 +425,7 @@ class SubmissionById(MethodView):
         """Update a submission (call, dates, amounts, outcome)"""
         submission = update_submission(
             db.session,
-            actor=current_user(),
+            actor=current_actor(),
             project_id=project_id,
             submission_id=submission_id,
             changes=body,
@@ -441,7 +442,7 @@ class SubmissionById(MethodView):
         """Delete a submission recorded by mistake (409 once its label is decided)"""
         delete_submission(
             db.session,
-            actor=current_user(),
+            actor=current_actor(),
             project_id=project_id,
             submission_id=submission_id,
             if_match=if_match_versions(),
@@ -467,7 +468,7 @@ class SubmissionLabel(MethodView):
         """
         submission = label_submission(
             db.session,
-            actor=current_user(),
+            actor=current_actor(),
             project_id=project_id,
             submission_id=submission_id,
             **body,

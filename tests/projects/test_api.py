@@ -1,10 +1,14 @@
 """Projects over HTTP: create, read, update, delete, upsert, history; bad input and scopes."""
 
+import uuid
+
 import pytest
 
+from models import Project
 from tests.interactions.factories import user_with_headers
 from tests.journal.helpers import entries_after, last_seq, summary
-from tests.projects.factories import make_project
+from tests.members.factories import make_member
+from tests.projects.factories import make_partner, make_project, make_submission
 
 URL = "/api/v1/projects"
 
@@ -245,3 +249,29 @@ def test_unknown_project_routes_are_404(client, staff_headers):
         response = client.get(f"{URL}/{missing}{path}", headers=staff_headers)
         assert response.status_code == 404, path
     assert client.get(f"{URL}/not-a-uuid", headers=staff_headers).status_code == 404
+
+
+def test_the_read_path_answers_what_the_write_path_answers(client, session, staff_headers):
+    """GET reads plain rows; writes answer with the ORM record: the same body either way."""
+    owner, headers = user_with_headers(client, session)
+    teammate, _ = user_with_headers(client, session)
+    created = _create(
+        client,
+        headers,
+        domains=["imaging", "biotech"],
+        team_ids=[str(teammate.id)],
+        total_budget_cents=10**11,
+    ).get_json()
+    url = f"{URL}/{created['id']}"
+    client.post(f"{url}/transitions", json={"to": "consortium_building"}, headers=headers)
+    stored = session.get(Project, uuid.UUID(created["id"]))
+    make_partner(session, stored, member=make_member(session), role="coordinator")
+    make_partner(session, stored, organisation_name="Outside", siren="552120222")
+    make_submission(session, stored, requested_cents=5)
+    session.commit()
+    written = client.patch(url, json={"summary": "Same"}, headers=headers)
+    read = client.get(url, headers=headers)
+    assert read.status_code == 200
+    assert read.get_json() == written.get_json()
+    assert read.headers["ETag"] == written.headers["ETag"]
+    assert len(read.get_json()["partners"]) == 2
