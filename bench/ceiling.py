@@ -537,7 +537,8 @@ projects.state_since, projects.products_launched, projects.patents_filed, projec
 projects.follow_on_funding_cents, projects.results_notes, projects.search_text, projects.id,
 projects.created_at, projects.updated_at, projects.version"""
 
-# The bench user is an admin: no visibility condition (services.projects.visibility).
+# The bench user is an admin: no visibility condition (services.projects.visibility). The
+# page's rows, then their domains and team (services.projects.page_projects).
 SQL_PROJECTS_PAGE = (
     f"SELECT {PROJECT_COLUMNS} FROM projects {{where}} "
     "ORDER BY projects.created_at DESC, projects.id DESC LIMIT %(limit)s::INTEGER"
@@ -552,8 +553,7 @@ PROJECT_FILTERS = {
 }
 SQL_PROJECT_BY_ID = f"SELECT {PROJECT_COLUMNS} FROM projects WHERE projects.id = %(id)s::UUID"
 SQL_PROJECT_LINKS = {
-    "domains": """SELECT project_domains.project_id, domains.code, domains.label,
-domains.is_active, domains.id, domains.created_at, domains.updated_at, domains.version
+    "domains": """SELECT project_domains.project_id, domains.code, domains.label
 FROM project_domains JOIN domains ON domains.id = project_domains.domain_id
 WHERE project_domains.project_id IN ({ids}) ORDER BY domains.code""",
     "team": """SELECT project_staff.project_id, project_staff.user_id FROM project_staff
@@ -672,7 +672,7 @@ def list_projects() -> Response:
         if refused := require("projects:read", cursor):
             return refused
         rows = cursor.execute(SQL_PROJECTS_PAGE.replace("{where}", where), params).fetchall()
-        data = _projects_out(cursor, rows)[:limit] if rows else []
+        data = _projects_out(cursor, rows[:limit]) if rows else []
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]

@@ -12,7 +12,7 @@ leaves it out, counts included.
 import functools
 import uuid
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -42,7 +42,7 @@ from services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.filters import filter_words
 from services.identifiers import external_id_from_path
 from services.journal import JournalSpec, record_action, record_history, register
-from services.pagination import Page, attribute_key, datetime_key
+from services.pagination import Page, attribute_key, datetime_key, keyset_page
 from services.principals import Actor
 from services.roles import Role
 from services.text import fold_all
@@ -66,10 +66,10 @@ _RESULT_FIELDS = {
     "follow_on_funding_cents": "follow_on_funding_cents",
     "notes": "results_notes",
 }
-# A list row embeds its domains and team; one record embeds its whole consortium.
-_LIST_OPTIONS = (selectinload(Project.domains), selectinload(Project.team))
+# One record embeds its domains, team and whole consortium.
 _DETAIL_OPTIONS = (
-    *_LIST_OPTIONS,
+    selectinload(Project.domains),
+    selectinload(Project.team),
     selectinload(Project.partners),
     selectinload(Project.submissions),
     selectinload(Project.transitions),
@@ -128,7 +128,7 @@ def list_projects(
     ``labelled_in``: a submission whose label was granted that year; ``funded_in``: a
     submission funded with its decision dated that year; ``member_id``: the member is a partner.
     """
-    stmt = select(Project).options(*_LIST_OPTIONS).where(visible_to(actor))
+    stmt = select(Project.__table__).where(visible_to(actor))
     if state is not None:
         stmt = stmt.where(Project.state == state)
     if follower_id is not None:
@@ -165,6 +165,58 @@ def list_projects(
             )
         )
     return filter_words(stmt, Project.search_text, q)
+
+
+def page_projects(
+    session: Session,
+    *,
+    actor: Actor,
+    sort: str,
+    limit: int,
+    cursor: str | None = None,
+    include_total: bool = False,
+    **filters: Any,
+) -> Page:
+    """One page of ``list_projects``, each row with its domains and team: plain rows and two
+    statements for the whole page, whatever its size."""
+    page = keyset_page(
+        session,
+        list_projects(actor=actor, **filters),
+        id_column=Project.id,
+        sortable=PROJECT_SORT_KEYS,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        include_total=include_total,
+    )
+    ids = [row.id for row in page.items]
+    if not ids:
+        return page
+    domains_of: dict[uuid.UUID, list[Row[Any]]] = {project_id: [] for project_id in ids}
+    team_of: dict[uuid.UUID, list[Row[Any]]] = {project_id: [] for project_id in ids}
+    domain_rows, team_rows = (session.execute(stmt, {"ids": ids}).all() for stmt in _page_lists())
+    for row in domain_rows:
+        domains_of[row.project_id].append(row)
+    for row in team_rows:
+        team_of[row.project_id].append(row)
+    items = [
+        ProjectView(row, domains_of[row.id], team_of[row.id], (), (), ()) for row in page.items
+    ]
+    return replace(page, items=items)
+
+
+@functools.cache
+def _page_lists() -> tuple[Select[Any], Select[Any]]:
+    """The domains and the team of a page's projects (built once, ids as a parameter)."""
+    ids = bindparam("ids", expanding=True)
+    domains, team = Domain.__table__, ProjectStaff.__table__
+    return (
+        select(project_domains.c.project_id, domains.c.code, domains.c.label)
+        .join(domains, domains.c.id == project_domains.c.domain_id)
+        .where(project_domains.c.project_id.in_(ids))
+        .order_by(domains.c.code),
+        select(team.c.project_id, team.c.user_id).where(team.c.project_id.in_(ids)),
+    )
 
 
 def _has_partner(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -216,9 +268,9 @@ class ProjectView:
     row: Row[Any]
     domains: Sequence[Row[Any]]
     team: Sequence[Row[Any]]
-    partners: Sequence[Row[Any]]
-    submissions: Sequence[Row[Any]]
-    transitions: Sequence[Row[Any]]
+    partners: Sequence[Row[Any]] = ()
+    submissions: Sequence[Row[Any]] = ()
+    transitions: Sequence[Row[Any]] = ()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.row, name)

@@ -63,11 +63,10 @@ from services.project_submissions import (
 from services.project_timeline import link_interaction, project_timeline, unlink_interaction
 from services.projects import (
     LABEL_SCOPE,
-    PROJECT_SORT_KEYS,
     ProjectView,
     create_project,
     delete_project,
-    list_projects,
+    page_projects,
     project_history,
     read_project,
     transition_project,
@@ -99,8 +98,7 @@ class Projects(MethodView):
         Confidential projects appear only to their follower, their team and admins, and
         `total` counts only what the caller may see.
         """
-        lister = partial(list_projects, actor=current_actor())
-        return paginate(db.session, lister, query, PROJECT_SORT_KEYS, Project.id)
+        return page_response(page_projects(db.session, actor=current_actor(), **query))
 
     @blp.auth("projects:write")
     @blp.arguments(ProjectCreate)
