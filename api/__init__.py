@@ -28,6 +28,7 @@ from api.resources import (
     members,
     membership_plans,
     memberships,
+    projects,
     users,
     webhooks,
 )
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         domains,
         contacts,
         interactions,
+        projects,
         membership_plans,
         memberships,
         invoices,

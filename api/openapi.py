@@ -24,7 +24,18 @@ from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow.common import resolve_schema_instance
 
 from api.operations import LINKS, OPERATION_IDS, REQUEST_EXAMPLES
-from models import HEADCOUNT_BANDS, AffiliationRole, MemberCategory, PhoneKind
+from models import (
+    HEADCOUNT_BANDS,
+    AffiliationRole,
+    AidForm,
+    LabelDecision,
+    MemberCategory,
+    PartnerRole,
+    PhoneKind,
+    Programme,
+    ProjectState,
+    SubmissionOutcome,
+)
 from schemas.common import MAY_BE_ABSENT
 from schemas.contacts import LANGUAGES
 from schemas.fields import Text
@@ -78,6 +89,12 @@ ENUM_NAMES: dict[frozenset[str], str] = {
     frozenset(PhoneKind): "PhoneKind",
     frozenset(AffiliationRole): "AffiliationRole",
     frozenset(LANGUAGES): "Language",
+    frozenset(ProjectState): "ProjectState",
+    frozenset(Programme): "Programme",
+    frozenset(LabelDecision): "LabelDecision",
+    frozenset(SubmissionOutcome): "SubmissionOutcome",
+    frozenset(PartnerRole): "PartnerRole",
+    frozenset(AidForm): "AidForm",
 }
 
 

@@ -134,6 +134,29 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("events.RegistrationCancellation", "post"): "cancelRegistration",
     ("events.RegistrationCheckIn", "post"): "checkInRegistration",
     ("events.RegistrationHistory", "get"): "getRegistrationHistory",
+    ("projects.Projects", "get"): "listProjects",
+    ("projects.Projects", "post"): "createProject",
+    ("projects.ProjectById", "get"): "getProject",
+    ("projects.ProjectById", "patch"): "updateProject",
+    ("projects.ProjectById", "delete"): "deleteProject",
+    ("projects.ProjectByExternalId", "put"): "upsertProjectByExternalId",
+    ("projects.ProjectTransitions", "post"): "transitionProject",
+    ("projects.ProjectHistory", "get"): "getProjectHistory",
+    ("projects.ProjectEligibility", "get"): "checkProjectEligibility",
+    ("projects.ProjectTimeline", "get"): "getProjectTimeline",
+    ("projects.ProjectInteractionLink", "put"): "linkProjectInteraction",
+    ("projects.ProjectInteractionLink", "delete"): "unlinkProjectInteraction",
+    ("projects.Partners", "get"): "listProjectPartners",
+    ("projects.Partners", "post"): "addProjectPartner",
+    ("projects.PartnerById", "get"): "getProjectPartner",
+    ("projects.PartnerById", "patch"): "updateProjectPartner",
+    ("projects.PartnerById", "delete"): "removeProjectPartner",
+    ("projects.Submissions", "get"): "listProjectSubmissions",
+    ("projects.Submissions", "post"): "createProjectSubmission",
+    ("projects.SubmissionById", "get"): "getProjectSubmission",
+    ("projects.SubmissionById", "patch"): "updateProjectSubmission",
+    ("projects.SubmissionById", "delete"): "deleteProjectSubmission",
+    ("projects.SubmissionLabel", "post"): "labelProjectSubmission",
 }
 
 
@@ -408,4 +431,42 @@ REQUEST_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         }
     },
     "updateRegistration": {"notes": {"notes": "Vegetarian lunch."}},
+    "createProject": {
+        "project": {
+            "acronym": "CARDIA",
+            "title": "Détection précoce de l'insuffisance cardiaque par IA",
+            "summary": "Un algorithme d'analyse d'ECG validé en centre hospitalier.",
+            "domains": ["digital_health"],
+            "trl_start": 3,
+            "trl_target": 6,
+            "duration_months": 36,
+            "total_budget_cents": 250000000,
+            "confidential": True,
+        }
+    },
+    "updateProject": {"budget": {"total_budget_cents": 280000000, "duration_months": 42}},
+    "upsertProjectByExternalId": {"import": {"acronym": "NEURO", "title": "Neuro-imagerie"}},
+    "transitionProject": {"start": {"to": "consortium_building", "note": "Kick-off meeting."}},
+    "addProjectPartner": {
+        "outside": {
+            "organisation_name": "Société Générale",
+            "siren": "552120222",
+            "category": "large_company",
+            "role": "partner",
+            "budget_cents": 50000000,
+            "aid_requested_cents": 20000000,
+            "aid_form": "grant",
+        }
+    },
+    "updateProjectPartner": {"aid": {"aid_obtained_cents": 18000000}},
+    "createProjectSubmission": {
+        "pspc": {
+            "programme": "pspc_regions",
+            "call_name": "PSPC-Régions Île-de-France, vague 5",
+            "deadline": "2027-03-15",
+            "requested_cents": 120000000,
+        }
+    },
+    "updateProjectSubmission": {"funded": {"outcome": "funded", "obtained_cents": 100000000}},
+    "labelProjectSubmission": {"granted": {"decision": "granted", "note": "Strong consortium."}},
 }

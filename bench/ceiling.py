@@ -32,6 +32,7 @@ from flask import Flask, Response, request
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from models import PROJECT_TRANSITIONS, ProjectState
 from services.member_memberships import member_since, membership_summary
 from services.membership_status import status_on
 from services.roles import scopes_for_role
@@ -784,3 +785,167 @@ def register(event_id: uuid.UUID) -> Response:
     return json_response(
         out, 201, headers={"Location": f"/api/v1/registrations/{row['id']}", "ETag": '"v1"'}
     )
+
+
+# --- projects: services/projects.py, the statements captured from mrm ----------------------
+
+PROJECT_COLUMNS = """projects.acronym, projects.title, projects.summary, projects.trl_start,
+projects.trl_target, projects.duration_months, projects.total_budget_cents, projects.currency,
+projects.follower_id, projects.confidential, projects.external_id, projects.state,
+projects.state_since, projects.products_launched, projects.patents_filed, projects.jobs_created,
+projects.follow_on_funding_cents, projects.results_notes, projects.search_text, projects.id,
+projects.created_at, projects.updated_at, projects.version"""
+
+# The bench user is an admin: no visibility condition (services.projects.visibility). The
+# page's rows, then their domains and team (services.projects.page_projects).
+SQL_PROJECTS_PAGE = (
+    f"SELECT {PROJECT_COLUMNS} FROM projects {{where}} "
+    "ORDER BY projects.created_at DESC, projects.id DESC LIMIT %(limit)s::INTEGER"
+)
+PROJECT_FILTERS = {
+    "state": "projects.state = %(state)s::VARCHAR",
+    "programme": "EXISTS (SELECT * FROM project_submissions WHERE project_submissions.project_id "
+    "= projects.id AND project_submissions.programme = %(programme)s::VARCHAR)",
+    "domain": "EXISTS (SELECT 1 FROM domains, project_domains WHERE projects.id = "
+    "project_domains.project_id AND domains.id = project_domains.domain_id AND domains.code = "
+    "%(domain)s::VARCHAR)",
+}
+SQL_PROJECT_BY_ID = f"SELECT {PROJECT_COLUMNS} FROM projects WHERE projects.id = %(id)s::UUID"
+SQL_PROJECT_LINKS = {
+    "domains": """SELECT project_domains.project_id, domains.code, domains.label
+FROM project_domains JOIN domains ON domains.id = project_domains.domain_id
+WHERE project_domains.project_id IN ({ids}) ORDER BY domains.code""",
+    "team": """SELECT project_staff.project_id, project_staff.user_id FROM project_staff
+WHERE project_staff.project_id IN ({ids})""",
+}
+# A project's page (services.projects.read_project): plain rows, one statement per list.
+SQL_PROJECT_PAGE = {
+    "domains": """SELECT domains.code, domains.label FROM domains JOIN project_domains
+ON project_domains.domain_id = domains.id WHERE project_domains.project_id = %(id)s::UUID
+ORDER BY domains.code""",
+    "team": "SELECT project_staff.user_id FROM project_staff "
+    "WHERE project_staff.project_id = %(id)s::UUID",
+    "partners": """SELECT project_partners.project_id, project_partners.member_id,
+project_partners.organisation_name, project_partners.siren, project_partners.role,
+project_partners.category, project_partners.budget_cents, project_partners.aid_requested_cents,
+project_partners.aid_obtained_cents, project_partners.aid_form, project_partners.currency,
+project_partners.id, project_partners.created_at, project_partners.updated_at,
+project_partners.version FROM project_partners WHERE project_partners.project_id = %(id)s::UUID
+ORDER BY project_partners.created_at, project_partners.id""",
+    "submissions": """SELECT project_submissions.project_id, project_submissions.programme,
+project_submissions.call_name, project_submissions.deadline, project_submissions.submitted_on,
+project_submissions.label_decision, project_submissions.label_decided_on,
+project_submissions.label_decided_by_id, project_submissions.label_note,
+project_submissions.decision_date, project_submissions.requested_cents,
+project_submissions.obtained_cents, project_submissions.currency, project_submissions.outcome,
+project_submissions.id, project_submissions.created_at, project_submissions.updated_at,
+project_submissions.version FROM project_submissions
+WHERE project_submissions.project_id = %(id)s::UUID
+ORDER BY project_submissions.created_at, project_submissions.id""",
+    "transitions": """SELECT project_transitions.id, project_transitions.project_id,
+project_transitions.from_state, project_transitions.to_state, project_transitions."on",
+project_transitions.at, project_transitions.by_user_id, project_transitions.note
+FROM project_transitions WHERE project_transitions.project_id = %(id)s::UUID
+ORDER BY project_transitions.at, project_transitions.id""",
+}
+PROJECT_HEAD = (
+    "id", "acronym", "title", "summary", "domains", "trl_start", "trl_target", "duration_months",
+    "total_budget_cents", "currency", "follower_id", "team_ids", "confidential", "external_id",
+    "state", "state_since", "allowed_transitions", "created_at", "updated_at",
+)  # fmt: skip
+PARTNER_FIELDS = (
+    "id", "project_id", "member_id", "organisation_name", "siren", "role", "category",
+    "budget_cents", "aid_requested_cents", "aid_obtained_cents", "aid_form", "currency",
+    "created_at", "updated_at",
+)  # fmt: skip
+SUBMISSION_FIELDS = (
+    "id", "project_id", "programme", "call_name", "deadline", "submitted_on", "label_decision",
+    "label_decided_on", "label_decided_by_id", "label_note", "decision_date", "requested_cents",
+    "obtained_cents", "currency", "outcome", "created_at", "updated_at",
+)  # fmt: skip
+TRANSITION_FIELDS = ("from_state", "to_state", "on", "at", "by_user_id", "note")
+
+
+def _by_project(rows: list[dict[str, Any]], ids: list[uuid.UUID]) -> dict[Any, list[Any]]:
+    grouped: dict[Any, list[Any]] = {project_id: [] for project_id in ids}
+    for row in rows:
+        grouped[row["project_id"]].append(row)
+    return grouped
+
+
+def _project_out(row: dict[str, Any], linked: dict[str, list[Any]]) -> dict[str, Any]:
+    """The same keys, in the same order, as schemas.projects.ProjectSummaryOut."""
+    derived = {
+        "domains": [{"code": d["code"], "label": d["label"]} for d in linked["domains"]],
+        "team_ids": sorted(str(t["user_id"]) for t in linked["team"]),
+        "allowed_transitions": [s.value for s in PROJECT_TRANSITIONS[ProjectState(row["state"])]],
+    }
+    return {name: derived[name] if name in derived else row[name] for name in PROJECT_HEAD}
+
+
+def _projects_out(cursor: Any, rows: list[dict[str, Any]]) -> list[Any]:
+    """A page's rows with the two lists mrm's loader options fetch for the whole page."""
+    ids = [row["id"] for row in rows]
+    linked = {
+        name: _by_project(_in_list(cursor, sql, ids), ids)
+        for name, sql in SQL_PROJECT_LINKS.items()
+    }
+    return [_project_out(row, {name: linked[name][row["id"]] for name in linked}) for row in rows]
+
+
+def _project_page_out(cursor: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """schemas.projects.ProjectOut: the summary, then partners, submissions, lifecycle, results."""
+    linked = {
+        name: cursor.execute(sql, {"id": row["id"]}).fetchall()
+        for name, sql in SQL_PROJECT_PAGE.items()
+    }
+    out = _project_out(row, linked)
+    out["partners"] = [{name: p[name] for name in PARTNER_FIELDS} for p in linked["partners"]]
+    out["submissions"] = [
+        {name: s[name] for name in SUBMISSION_FIELDS} for s in linked["submissions"]
+    ]
+    out["transitions"] = [
+        {name: t[name] for name in TRANSITION_FIELDS} for t in linked["transitions"]
+    ]
+    out["results"] = {
+        "products_launched": row["products_launched"],
+        "patents_filed": row["patents_filed"],
+        "jobs_created": row["jobs_created"],
+        "follow_on_funding_cents": row["follow_on_funding_cents"],
+        "notes": row["results_notes"],
+    }
+    return out
+
+
+@app.get("/api/v1/projects")
+def list_projects() -> Response:
+    limit = min(int(request.args.get("limit", 50)), 200)
+    params: dict[str, Any] = {"limit": limit + 1}
+    conditions = []
+    for name, condition in PROJECT_FILTERS.items():
+        if name in request.args:
+            conditions.append(condition)
+            params[name] = request.args[name]
+    where = "WHERE " + " AND ".join(conditions) if conditions else ""
+    with pool().connection() as connection, connection.cursor() as cursor:
+        if refused := require("projects:read", cursor):
+            return refused
+        rows = cursor.execute(SQL_PROJECTS_PAGE.replace("{where}", where), params).fetchall()
+        data = _projects_out(cursor, rows[:limit]) if rows else []
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _cursor_of("-created_at", last["created_at"].isoformat(), last["id"])
+    return json_response({"data": data, "next_cursor": next_cursor})
+
+
+@app.get("/api/v1/projects/<uuid:project_id>")
+def get_project(project_id: uuid.UUID) -> Response:
+    with pool().connection() as connection, connection.cursor() as cursor:
+        if refused := require("projects:read", cursor):
+            return refused
+        rows = cursor.execute(SQL_PROJECT_BY_ID, {"id": project_id}).fetchall()
+        if not rows:
+            return problem(404, "No such project.")
+        project = _project_page_out(cursor, rows[0])
+    return json_response(project, headers={"ETag": f'"v{rows[0]["version"]}"'})

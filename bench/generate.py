@@ -3,7 +3,8 @@
 ``python -m bench.generate --scale 1`` loads 5,000 members and 20,000 contacts (scale 20: twenty
 times that), and about ten interactions per member and year over three years (150,000; three
 million at scale 20) owned by generated staff users, one event per 50 members with their
-registrations (about 100 events and 9,000 registrations at scale 1), into ``DATABASE_URL`` after
+registrations (about 100 events and 9,000 registrations at scale 1), 300 R&D projects per
+scale with their partners and submissions (bench/projects.py), into ``DATABASE_URL`` after
 migrating it, and creates the bench users. The same seed
 gives the same rows, ids included, so two runs measure the same data. Rows go in through the
 project's models in bulk (``session.execute(insert(Model), rows)``, which SQLAlchemy sends as
@@ -30,6 +31,7 @@ from stdnum import luhn
 
 from bench.events import generate_events
 from bench.memberships import generate_memberships
+from bench.projects import generate_projects
 from models import (
     AuthSession,
     Event,
@@ -46,10 +48,17 @@ from models import (
     MembershipCampaign,
     MembershipPayment,
     MembershipPlan,
+    Project,
+    ProjectInteraction,
+    ProjectPartner,
+    ProjectStaff,
+    ProjectSubmission,
+    ProjectTransition,
     Registration,
     User,
     event_domains,
     event_organisers,
+    project_domains,
 )
 from models.contacts import Affiliation, AffiliationRole, Contact
 from models.members import HEADCOUNT_BANDS, Domain, Member, MemberCategory, member_domains
@@ -128,6 +137,9 @@ class GenerationReport:
     interactions: int = 0
     events: int = 0
     registrations: int = 0
+    projects: int = 0
+    project_partners: int = 0
+    project_submissions: int = 0
     seconds: float = 0.0
     rows_per_second: float = 0.0
     member_ids: list[uuid.UUID] = field(default_factory=list, repr=False)
@@ -485,6 +497,8 @@ def wipe_bench_data(session: Session) -> None:
     """Empty the tables the generator and the benchmark write (the domain vocabulary stays)."""
     tables = [
         "registrations", "event_organisers", "event_domains", "events",
+        "project_interactions", "project_transitions", "project_submissions", "project_partners",
+        "project_staff", "project_domains", "projects",
         "interaction_participants", "interaction_contacts", "interaction_members", "interactions",
         "invoices", "invoice_counters", "membership_payments", "memberships",
         "membership_campaigns", "fee_schedules", "membership_plans",
@@ -508,6 +522,11 @@ def wipe_bench_data(session: Session) -> None:
         ).rowcount:
             pass
         for model in (MembershipCampaign, FeeSchedule, MembershipPlan):
+            session.execute(delete(model))
+        for model in (
+            ProjectInteraction, ProjectTransition, ProjectSubmission, ProjectPartner,
+            ProjectStaff, project_domains, Project,
+        ):  # fmt: skip
             session.execute(delete(model))
         for model in reversed(_INTERACTION_TABLES.values()):
             session.execute(delete(model))
@@ -595,6 +614,19 @@ def generate(
     event_counts = generate_events(session, random.Random(seed + 2), contacts_of, batch_size, now)
     report.events, report.registrations = event_counts.events, event_counts.registrations
     report.timings["events"] = time.perf_counter() - started
+    # Projects too have a generator of their own: the rows above stay the same.
+    project_counts = generate_projects(
+        session,
+        random.Random(seed + 3),
+        member_ids,
+        [row["id"] for row in staff],
+        domain_ids,
+        now,
+    )
+    report.projects = project_counts.projects
+    report.project_partners = project_counts.partners
+    report.project_submissions = project_counts.submissions
+    report.timings["projects"] = time.perf_counter() - started
 
     session.flush()
     report.members = len(member_ids)
@@ -666,7 +698,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{report.affiliations} affiliations, {report.member_domains} member domains, "
         f"{report.memberships} memberships, {report.payments} payments, "
         f"{report.interactions} interactions, {report.events} events, "
-        f"{report.registrations} registrations "
+        f"{report.registrations} registrations, {report.projects} projects "
+        f"({report.project_partners} partners, {report.project_submissions} submissions) "
         f"in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s; "
         + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items())
         + ")"

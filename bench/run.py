@@ -63,6 +63,8 @@ PARITY_CHECKED = frozenset(
         "list_members_q",
         "list_contacts_q",
         "list_event_registrations",
+        "list_projects_filter",
+        "get_project",
     }
 )
 
@@ -78,6 +80,7 @@ class BenchData:
     event_ids: list[str] = field(default_factory=list)
     open_event_id: str = ""
     membership_ids: list[str] = field(default_factory=list)
+    project_ids: list[str] = field(default_factory=list)
 
 
 def _member_paths(data: BenchData) -> list[str]:
@@ -122,6 +125,17 @@ def _membership_paths(data: BenchData) -> list[str]:
     return [f"/api/v1/memberships/{membership_id}" for membership_id in data.membership_ids]
 
 
+def _project_list_paths(_data: BenchData) -> list[str]:
+    paths = [f"/api/v1/projects?limit=50&state={state}" for state in ("running", "closed")]
+    paths += [f"/api/v1/projects?limit=50&programme={p}" for p in ("pspc_regions", "anr")]
+    paths += [f"/api/v1/projects?limit=50&domain={d}" for d in ("imaging", "digital_health")]
+    return paths
+
+
+def _project_paths(data: BenchData) -> list[str]:
+    return [f"/api/v1/projects/{project_id}" for project_id in data.project_ids]
+
+
 def _create_lines(_data: BenchData) -> list[str]:
     body = {
         "name": CREATED_NAME_PREFIX + "__SIREN__",
@@ -163,6 +177,8 @@ SCENARIOS = (
         "members_active_as_of", "list members active as of a date", "get", _members_active_paths
     ),
     Scenario("get_membership", "get a membership", "get", _membership_paths),
+    Scenario("list_projects_filter", "list 50 projects, filter", "get", _project_list_paths),
+    Scenario("get_project", "get project with its partners", "get", _project_paths),
     Scenario("create_member", "create member", "create", _create_lines),
     Scenario(
         "list_event_registrations",
@@ -275,6 +291,9 @@ def load_bench_data(url: str) -> tuple[BenchData, str]:
                 text("SELECT id FROM memberships ORDER BY id LIMIT 20000")
             )
         ]
+        project_ids = [
+            str(row[0]) for row in connection.execute(text("SELECT id FROM projects ORDER BY id"))
+        ]
         version = connection.scalar(text("SHOW server_version"))
     engine.dispose()
     data = BenchData(
@@ -284,6 +303,7 @@ def load_bench_data(url: str) -> tuple[BenchData, str]:
         event_ids=event_ids,
         open_event_id=str(open_event or ""),
         membership_ids=membership_ids,
+        project_ids=project_ids,
     )
     return data, version
 
@@ -318,6 +338,8 @@ def check_parity(mrm: Server, ceiling: Server, data: BenchData, token: str) -> l
         paths += _event_registrations_paths(data)[:2]
     paths += [*_member_timeline_paths(data)[:2], *_interactions_q_paths(data)[:2]]
     paths += [*_members_active_paths(data)[:2], *_membership_paths(data)[:2]]
+    if data.project_ids:
+        paths += [*_project_list_paths(data), *_project_paths(data)[:3]]
     differences = []
     for path in paths:
         ours, bare = (

@@ -22,9 +22,21 @@ UNLIMITED_RATES = {
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free loopback port: the first free one of ``MRM_BENCH_PORTS`` (``9500-9599``) when set,
+    so that people sharing a machine each keep to their own range; else any the system gives."""
+    span = os.environ.get("MRM_BENCH_PORTS")
+    candidates = [0]
+    if span:
+        low, _, high = span.partition("-")
+        candidates = list(range(int(low), int(high or low) + 1))
+    for candidate in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise RuntimeError(f"no free port in MRM_BENCH_PORTS={span}")
 
 
 @dataclass

@@ -52,11 +52,41 @@ from models.memberships import (
     PeriodType,
     SizeBasis,
 )
+from models.projects import (
+    PROJECT_TRANSITIONS,
+    AidForm,
+    LabelDecision,
+    PartnerRole,
+    Programme,
+    Project,
+    ProjectInteraction,
+    ProjectPartner,
+    ProjectStaff,
+    ProjectState,
+    ProjectSubmission,
+    ProjectTransition,
+    SubmissionOutcome,
+    project_domains,
+)
 from models.users import User
 from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "HEADCOUNT_BANDS",
+    "PROJECT_TRANSITIONS",
+    "AidForm",
+    "LabelDecision",
+    "PartnerRole",
+    "Programme",
+    "Project",
+    "ProjectInteraction",
+    "ProjectPartner",
+    "ProjectStaff",
+    "ProjectState",
+    "ProjectSubmission",
+    "ProjectTransition",
+    "SubmissionOutcome",
+    "project_domains",
     "Affiliation",
     "ApiClient",
     "AffiliationRole",

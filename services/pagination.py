@@ -182,7 +182,10 @@ def keyset_page(
         stmt = stmt.order_by(key.column.desc(), id_column.desc())
     else:
         stmt = stmt.order_by(key.column.asc(), id_column.asc())
-    rows = list(session.scalars(stmt.limit(limit + 1)).unique().all())
+    result = session.execute(stmt.limit(limit + 1))
+    # One entity (or one column): its objects; several columns (a table's): the rows.
+    single = len(stmt.column_descriptions) == 1
+    rows = list(result.scalars().unique().all() if single else result.all())
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None

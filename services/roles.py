@@ -21,6 +21,7 @@ READ_SCOPES = frozenset(
         "memberships:read",
         "events:read",
         "interactions:read",
+        "projects:read",
     }
 )
 WRITE_SCOPES = frozenset(
@@ -30,6 +31,8 @@ WRITE_SCOPES = frozenset(
         "memberships:write",
         "events:write",
         "interactions:write",
+        "projects:write",
+        "projects:label",
     }
 )
 # The journal feed shows every change of every resource (users' included): not for viewers.
@@ -50,6 +53,9 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "events:write": "Manage events and registrations.",
     "interactions:read": "Read interactions with members.",
     "interactions:write": "Record interactions with members.",
+    "projects:read": "Read R&D projects (confidential ones only in their team).",
+    "projects:write": "Manage R&D projects, partners, submissions and lifecycle.",
+    "projects:label": "Decide the cluster's label on a project's submission.",
     "changes:read": "Read the change journal of every resource (the feed integrations follow).",
     "users:admin": "Manage user accounts and their roles.",
     "vocabulary:write": "Extend the shared vocabularies (domains of activity).",

@@ -3,8 +3,10 @@
 Each kind of item is one SELECT of the same five columns (time, kind, id, summary, resource);
 the page is their UNION ALL ordered by (time, kind, id) with a keyset on that triple, so a page
 costs one statement whatever the mix, and items added meanwhile never shift or repeat a page.
-Memberships and registrations join the stream as further SELECTs in ``_sources``.
-A member's memberships come in from ``services/membership_timeline.py``.
+Memberships and registrations join the stream as further SELECTs in ``_sources``; a
+member's memberships come in from ``services/membership_timeline.py``, and its stream
+also shows the R&D projects it is a partner of (from the day it joined the consortium),
+confidential ones only to those who may see them.
 """
 
 import base64
@@ -18,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Integer,
     Select,
@@ -26,6 +29,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     literal,
+    or_,
     select,
     tuple_,
     union_all,
@@ -39,6 +43,8 @@ from models import (
     InteractionContact,
     InteractionMember,
     Member,
+    Project,
+    ProjectPartner,
     Registration,
     User,
 )
@@ -49,13 +55,22 @@ from services.interactions import visibility
 from services.membership_timeline import MEMBERSHIP_KINDS, membership_sources
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.principals import Actor
+from services.projects import visibility as project_visibility
 from services.roles import Role
 
 INTERACTION = "interaction"
 RECORD_CREATED = "record.created"
 RECORD_ARCHIVED = "record.archived"
 REGISTRATION = "registration"
-TIMELINE_KINDS = (INTERACTION, RECORD_CREATED, RECORD_ARCHIVED, REGISTRATION, *MEMBERSHIP_KINDS)
+PROJECT = "project"
+TIMELINE_KINDS = (
+    INTERACTION,
+    RECORD_CREATED,
+    RECORD_ARCHIVED,
+    REGISTRATION,
+    PROJECT,
+    *MEMBERSHIP_KINDS,
+)
 
 
 @dataclass(frozen=True)
@@ -125,6 +140,8 @@ def _sources(
 
     sources = {INTERACTION: interactions, RECORD_CREATED: created, RECORD_ARCHIVED: archived}
     sources[REGISTRATION] = _registrations(record)
+    if record is Member:
+        sources[PROJECT] = _member_projects
     return sources
 
 
@@ -149,12 +166,34 @@ def _registrations(record: type[Member] | type[Contact]) -> Source:
     return registrations
 
 
+def _member_projects(_visible: ColumnElement[bool], record_id: Any) -> Select[Any]:
+    """The projects the member is a partner of, from the day it joined the consortium; a
+    confidential one only for its team and admins (the actor is the statement's parameter)."""
+    admin = bindparam("actor_is_admin", type_=Boolean())
+    visible = or_(
+        admin, project_visibility(admin=False, user_id=bindparam("actor_id", type_=Uuid()))
+    )
+    return (
+        _row(
+            ProjectPartner.created_at,
+            PROJECT,
+            Project.id,
+            Project.acronym + literal(": ") + Project.title,
+            "projects",
+        )
+        .join(Project, Project.id == ProjectPartner.project_id)
+        .where(ProjectPartner.member_id == record_id, visible)
+    )
+
+
 def _encode_cursor(item: TimelineItem) -> str:
     raw = json.dumps([item.at.isoformat(), item.kind, str(item.id)], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, str, uuid.UUID]:
+def _decode_cursor(
+    cursor: str, kinds: Collection[str] = TIMELINE_KINDS
+) -> tuple[datetime, str, uuid.UUID]:
     """The last item's (time, kind, id), from a cursor ``_encode_cursor`` wrote; anything
     else is a 422 on ``cursor`` (cursors are not signed, so a client may edit one)."""
     try:
@@ -163,7 +202,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str, uuid.UUID]:
         if not isinstance(payload, list) or len(payload) != 3:
             raise TypeError("cursor is not a triple")
         at, kind, last_id = payload
-        if not isinstance(at, str) or kind not in TIMELINE_KINDS or not isinstance(last_id, str):
+        if not isinstance(at, str) or kind not in kinds or not isinstance(last_id, str):
             raise TypeError("cursor values of the wrong type")
         moment = datetime.fromisoformat(at)
         if moment.tzinfo is None:
@@ -224,6 +263,7 @@ def _page(
     params: dict[str, Any] = {
         "record_id": record_id,
         "actor_id": actor.id,
+        "actor_is_admin": actor.role == Role.ADMIN,
         "since": since,
         "until": until,
         "limit": limit + 1,

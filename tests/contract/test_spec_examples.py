@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from api.operations import EXAMPLE_MEMBER_ID
-from models import Registration
+from models import ApiClient, Registration
 from tests.events.factories import make_event
-from models import ApiClient
 from tests.factories import PASSWORD, make_user
 from tests.members.factories import domain_by_code, make_affiliation, make_contact, make_member
+from tests.projects.factories import make_partner, make_project, make_submission
 
 SPEC = json.loads(
     (Path(__file__).resolve().parents[2] / "openapi" / "openapi.json").read_text(encoding="utf-8")
@@ -105,6 +105,9 @@ def _records(session: Any, operation_id: str) -> dict[str, str]:
     session.add(registration)
     api_client = ApiClient(name="Partner", scopes="members:read", secret_hash="0" * 64)
     session.add(api_client)
+    project = make_project(session, follower=user)
+    partner = make_partner(session, project)
+    submission = make_submission(session, project)
     session.commit()
     return {
         "member_id": str(member.id),
@@ -116,6 +119,9 @@ def _records(session: Any, operation_id: str) -> dict[str, str]:
         "external_id": "import-0042",
         "event_id": str(event.id),
         "registration_id": str(registration.id),
+        "project_id": str(project.id),
+        "partner_id": str(partner.id),
+        "submission_id": str(submission.id),
     }
 
 
