@@ -19,6 +19,7 @@ from api.resources import (
     contacts,
     domains,
     health,
+    imports,
     interactions,
     invoices,
     members,
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         invoices,
         changes,
         webhooks,
+        imports,
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_blueprint)

@@ -7,6 +7,7 @@ tests rely on.
 from models.auth import AuthSession, LoginThrottle
 from models.base import Base
 from models.contacts import Affiliation, AffiliationRole, Contact, PhoneKind
+from models.imports import Import, ImportStatus
 from models.interactions import (
     Interaction,
     InteractionChannel,
@@ -52,6 +53,8 @@ __all__ = [
     "Contact",
     "Domain",
     "FeeSchedule",
+    "Import",
+    "ImportStatus",
     "Invoice",
     "InvoiceCounter",
     "InvoiceKind",
