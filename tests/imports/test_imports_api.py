@@ -1,7 +1,6 @@
 """``/imports``: synchronous and queued imports, reports, templates, refusals."""
 
 import dataclasses
-import io
 
 import orjson
 import pytest
@@ -9,7 +8,7 @@ from sqlalchemy import func, select
 
 from api.config import SETTINGS_KEY
 from models import JournalEntry, Member
-from tests.imports.files import FRENCH_HEADERS, french_rows, write_csv
+from tests.imports.files import FRENCH_HEADERS, french_rows, write_csv, write_xlsx
 
 URL = "/api/v1/imports/members"
 
@@ -155,7 +154,7 @@ def test_unknown_import_is_404(client, staff_headers):
 
 def test_xlsx_file(client, staff_headers):
     pytest.importorskip("python_calamine")
-    xlsx = _xlsx(
+    xlsx = write_xlsx(
         [
             ["Raison sociale", "Catégorie", "Code postal", "Référence", "Année de création"],
             ["Hôpital Foch", "clinical_centre", 92150, "X-1", 1929],
@@ -168,51 +167,3 @@ def test_xlsx_file(client, staff_headers):
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     assert response.json["report"]["created"] == 1, response.json
-
-
-def _xlsx(rows):
-    """A minimal .xlsx workbook (inline strings), as spreadsheet tools write them."""
-    import zipfile
-
-    def cell(value, column, row):
-        ref = f"{chr(65 + column)}{row}"
-        if isinstance(value, int | float):
-            return f'<c r="{ref}"><v>{value}</v></c>'
-        return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
-
-    sheet_rows = "".join(
-        f'<row r="{r + 1}">' + "".join(cell(v, c, r + 1) for c, v in enumerate(row)) + "</row>"
-        for r, row in enumerate(rows)
-    )
-    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    files = {
-        "[Content_Types].xml": (
-            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            "</Types>"
-        ),
-        "_rels/.rels": (
-            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
-        ),
-        "xl/workbook.xml": (
-            f'<?xml version="1.0" encoding="UTF-8"?><workbook {ns} xmlns:r="{rel}">'
-            '<sheets><sheet name="Membres" sheetId="1" r:id="rId1"/></sheets></workbook>'
-        ),
-        "xl/_rels/workbook.xml.rels": (
-            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
-        ),
-        "xl/worksheets/sheet1.xml": (
-            f'<?xml version="1.0" encoding="UTF-8"?><worksheet {ns}><sheetData>{sheet_rows}</sheetData></worksheet>'
-        ),
-    }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
