@@ -14,7 +14,7 @@ SQLite serialises writers anyway.
 """
 
 import uuid
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -22,7 +22,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import event, func, insert, or_, select
 from sqlalchemy.orm import InstanceState, Session, SessionTransaction, UOWTransaction
 
 from models import Affiliation, Contact, Domain, JournalEntry, Member, User
@@ -35,6 +35,8 @@ REDACTED = "[redacted]"
 # pg_advisory_xact_lock key of journal writers ("mrmj").
 JOURNAL_LOCK_KEY = 0x6D726D6A
 
+# Above this many entries in one transaction they are inserted in one statement.
+BULK_ENTRIES = 100
 _PENDING = "mrm.journal.pending"
 _VERBS = "mrm.journal.verbs"
 
@@ -235,24 +237,39 @@ def write_entries(session: Session) -> None:
         # Held until the commit: the next writer numbers its entries after ours are visible.
         session.execute(select(func.pg_advisory_xact_lock(JOURNAL_LOCK_KEY)))
     origin = current_origin()
-    entries = [
-        JournalEntry(
-            event_type=f"{resource_type}.{entry.verb}",
-            resource_type=resource_type,
-            resource_id=resource_id,
-            actor_user_id=origin.actor_user_id,
-            api_client_id=origin.api_client_id,
-            request_id=origin.request_id,
-            source=origin.source,
-            changes=entry.changes,
-        )
+    values = [
+        {
+            "event_type": f"{resource_type}.{entry.verb}",
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "actor_user_id": origin.actor_user_id,
+            "api_client_id": origin.api_client_id,
+            "request_id": origin.request_id,
+            "source": origin.source,
+            "changes": entry.changes,
+        }
         for (resource_type, resource_id), entry in pending.items()
     ]
-    session.add_all(entries)
+    if len(values) > BULK_ENTRIES:
+        # A bulk write (an import chunk): one INSERT ... RETURNING for all its entries,
+        # numbered in order, instead of the unit of work's per-object bookkeeping.
+        statement = insert(JournalEntry).returning(JournalEntry, sort_by_parameter_order=True)
+        entries = list(session.scalars(statement, values))
+    else:
+        entries = [JournalEntry(**row) for row in values]
+        session.add_all(entries)
     if _entries_listeners:
         session.flush()  # numbers the entries
         for listener in _entries_listeners:
             listener(session, entries)
+
+
+def record_created(session: Session, model: type, record_ids: Iterable[uuid.UUID]) -> None:
+    """Journal records inserted without the unit of work (bulk imports) as created."""
+    spec = _SPECS[model]
+    pending = session.info.setdefault(_PENDING, {})
+    for record_id in record_ids:
+        _merge(pending, (spec.resource_type, record_id), _Pending("created", None))
 
 
 _entries_listeners: list[Callable[[Session, list[JournalEntry]], None]] = []

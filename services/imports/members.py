@@ -9,18 +9,21 @@ constraints still decide under concurrency (the runner then replays the chunk ro
 
 import uuid
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Domain, Member
+from models import Domain, Member, member_domains
 from models.types import utcnow
 from schemas.members import MemberCreate
 from services.domains import resolve_domains
 from services.errors import InvalidInput
 from services.imports.columns import HeaderMatch
 from services.imports.runner import ImportOptions, Row, load_with
+from services.journal import record_created
+from services.members import _SCALAR_FIELDS as _APPLIED
 from services.members import _apply, _check_consistency, _check_parent
 
 # Column names a spreadsheet may use for each field, French and English; matched ignoring
@@ -68,6 +71,8 @@ class MemberImporter:
         found = self._matching(session, rows, key)
         holders = self._holders(session, rows)
         domain_sets: dict[tuple[str, ...], list[Domain] | InvalidInput] = {}
+        new: list[dict[str, Any]] = []
+        links: list[dict[str, Any]] = []
         for row in rows:
             member = found.get(row.values.get(key))
             if member is not None and options.mode == "create":
@@ -86,7 +91,18 @@ class MemberImporter:
                     for message in messages:
                         row.fail(field_name, message)
                 continue
-            row.status = self._stage(session, member, row.values, domains)
+            if member is None:
+                new.append(_new_member(row.values, domains or [], links))
+                row.status = "created"
+            else:
+                row.status = self._stage(session, member, row.values, domains)
+        if new:
+            # One INSERT for the chunk's new members (batched VALUES), without the unit of
+            # work: their rows are complete already, and the journal is told they exist.
+            session.execute(insert(Member), new)
+            if links:
+                session.execute(insert(member_domains), links)
+            record_created(session, Member, [values["id"] for values in new])
 
     @staticmethod
     def _matching(session: Session, rows: list[Row], key: str) -> dict[Any, Member]:
@@ -139,16 +155,14 @@ class MemberImporter:
     @staticmethod
     def _stage(
         session: Session,
-        member: Member | None,
+        member: Member,
         values: dict[str, Any],
         domains: list[Domain] | None,
     ) -> str:
-        """Apply the row as the member service does; "created", "updated" or "unchanged"."""
-        if member is None:
-            member = Member()
-            _apply(member, values, domains or [])
-            session.add(member)
-            return "created"
+        """Apply the row to the member as the member service does; "updated" or "unchanged"."""
+        if _unchanged(member, values, domains):
+            # Left untouched: no flush, no journal entry, no new updated_at.
+            return "unchanged"
         domains_before = {domain.id for domain in member.domains}
         _apply(member, values, domains)
         domains_changed = {domain.id for domain in member.domains} != domains_before
@@ -156,3 +170,37 @@ class MemberImporter:
             member.updated_at = utcnow()
             return "updated"
         return "unchanged"
+
+
+# What ``_apply`` writes besides the fields sent: compared too, so that a rule that derives
+# them differently (a new folding) counts as a change.
+_DERIVED = ("country", "departement", "search_text", "sort_name")
+
+
+def _unchanged(member: Member, values: dict[str, Any], domains: list[Domain] | None) -> bool:
+    """Would applying the row leave the member as it is? Decided on a scratch copy made by
+    the service's own ``_apply``, so that the stored member is not even touched."""
+    scratch = SimpleNamespace(**{name: getattr(member, name) for name in (*_APPLIED, "parent_id")})
+    _apply(scratch, values, None)  # type: ignore[arg-type] - only reads and sets attributes
+    for name in (*values.keys(), *_DERIVED):
+        if name != "domains" and getattr(scratch, name) != getattr(member, name):
+            return False
+    if domains is not None:
+        return sorted(domain.id for domain in domains) == sorted(d.id for d in member.domains)
+    return True
+
+
+# Every column a new member's row sets (the rest take their defaults).
+_INSERTED = (*_APPLIED, "parent_id", "departement", "search_text", "sort_name")
+
+
+def _new_member(
+    values: dict[str, Any], domains: list[Domain], links: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The new member's row, its columns computed by the service's own ``_apply``."""
+    scratch = SimpleNamespace(**dict.fromkeys(_INSERTED))
+    _apply(scratch, values, None)  # type: ignore[arg-type] - only reads and sets attributes
+    row = {name: getattr(scratch, name) for name in _INSERTED}
+    row["id"] = uuid.uuid4()
+    links.extend({"member_id": row["id"], "domain_id": domain.id} for domain in domains)
+    return row

@@ -274,7 +274,7 @@ def run_import(
             _write(session, importer, loaded, options, keep=writes and not refused)
             _tally(loaded, headers, report)
             report.last_line = chunk[-1][0]
-            if options.atomic or not writes:
+            if options.atomic or not writes or header_refused:
                 if writes and not refused and report.failed == 0:
                     write_entries(session)  # this chunk's journal entries, then let go of it
                 session.expunge_all()
@@ -294,7 +294,7 @@ def run_import(
         if checkpoint:
             checkpoint(report)
         session.commit()
-    elif options.atomic or not writes:
+    elif options.atomic or not writes or header_refused:
         report.written = False
         session.rollback()
     return report
