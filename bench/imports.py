@@ -40,7 +40,6 @@ CATEGORIES = ["startup", "sme", "midcap", "academic_lab", "clinical_centre", "in
 WORDS = ["Santé", "Biotech", "Imagerie", "Génomique", "Cardio", "Neuro", "Diagnostic", "Médical"]
 
 
-
 def member_rows(count: int, seed: int = 14) -> list[list[str]]:
     """Distinct valid members: SIREN, SIRET, postal code and reference unique per row."""
     rng = random.Random(seed)

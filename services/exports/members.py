@@ -49,8 +49,12 @@ def _batches(session: Session, stmt: Select[Any], limit: int | None) -> Iterator
     """Plain rows from a server-side cursor (PostgreSQL) ``BATCH`` at a time."""
     if limit is not None:
         stmt = stmt.limit(limit)
-    connection = session.connection().execution_options(yield_per=BATCH)
-    yield from connection.execute(stmt).partitions()
+    # On the statement, not the connection: a connection's options would stay on it.
+    result = session.connection().execute(stmt.execution_options(yield_per=BATCH))
+    try:
+        yield from result.partitions()
+    finally:
+        result.close()  # a server-side cursor left open would outlive the request
 
 
 def member_csv_lines(
@@ -75,3 +79,12 @@ def member_ndjson_lines(
 ) -> Iterator[bytes]:
     """The same rows as NDJSON, one object per member."""
     return ndjson_lines(COLUMNS, _batches(session, _statement(filters, sort), None))
+
+
+def member_export(session: Session, query: Mapping[str, Any], export: Any) -> Iterator[Any]:
+    """The lines of the export ``export`` (format, excel) of the member list ``query``."""
+    filters = {k: v for k, v in query.items() if k not in ("limit", "cursor", "include_total")}
+    sort = filters.pop("sort", "name")
+    if export.format == "ndjson":
+        return member_ndjson_lines(session, filters, sort=sort)
+    return member_csv_lines(session, filters, sort=sort, excel=export.excel)
