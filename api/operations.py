@@ -37,6 +37,8 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("members.MemberByExternalId", "put"): "upsertMemberByExternalId",
     ("imports.MembersImport", "post"): "importMembers",
     ("imports.MembersImportTemplate", "get"): "getMembersImportTemplate",
+    ("imports.ContactsImport", "post"): "importContacts",
+    ("imports.ContactsImportTemplate", "get"): "getContactsImportTemplate",
     ("imports.ImportById", "get"): "getImport",
     ("imports.ImportReportCsv", "get"): "getImportReport",
     ("domains.Domains", "get"): "listDomains",

@@ -5,7 +5,7 @@ import marshmallow as ma
 from schemas.common import AwareDateTime
 from schemas.fields import QueryFlag, Text
 
-IMPORT_KEYS = ["external_id", "siren"]
+IMPORT_KEYS = ["external_id", "siren", "email"]
 IMPORT_MODES = ["upsert", "create"]
 IMPORT_STATUSES = ["queued", "running", "succeeded", "failed"]
 
@@ -16,8 +16,8 @@ class ImportQuery(ma.Schema):
     key = ma.fields.String(
         validate=ma.validate.OneOf(IMPORT_KEYS),
         metadata={
-            "description": "The natural key rows are matched on (members: `external_id`, the "
-            "default, or `siren`)."
+            "description": "The natural key rows are matched on: members by `external_id` "
+            "(default) or `siren`, contacts by `email` (default) or `external_id`."
         },
     )
     mode = ma.fields.String(

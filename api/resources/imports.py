@@ -124,6 +124,45 @@ class MembersImportTemplate(MethodView):
         return Response(template_csv(importer_for("members")), mimetype="text/csv")
 
 
+@blp.route("/contacts")
+class ContactsImport(MethodView):
+    @blp.auth("contacts:write")
+    @blp.arguments(ImportQuery(), location="query", as_kwargs=True)
+    @blp.doc(requestBody=_FILE_BODY)
+    @blp.response(200, ImportOut())
+    @blp.alt_response(
+        202,
+        schema=ImportOut(),
+        description="Accepted: a large file is imported by a job; follow `Location`.",
+        headers={"Location": LOCATION},
+        success=True,
+    )
+    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    def post(self, **query: Any) -> Any:
+        """Import contacts, with their affiliation, from a file
+
+        Rows are matched on `key` (`email` among active contacts by default, or
+        `external_id`) and go through the checks of `POST /contacts`. A row that names a
+        member (`member_external_id` or `member_siren`) affiliates the contact with it (or
+        updates that affiliation) under the rules of `POST /contacts/{id}/affiliations`:
+        `job_title`, `roles`, `is_primary`, `start_date`, `end_date`. Only the columns the
+        file has are written. Small files answer 200, large ones 202 (see members).
+        """
+        return _submit("contacts", query)
+
+
+RAW_BODY_ENDPOINTS.add("imports.ContactsImport")
+
+
+@blp.route("/contacts/template")
+class ContactsImportTemplate(MethodView):
+    @blp.auth("contacts:write")
+    @blp.response(200, description="A CSV with the header row.", content_type="text/csv")
+    def get(self) -> Response:
+        """Download the contacts import template (CSV header row)"""
+        return Response(template_csv(importer_for("contacts")), mimetype="text/csv")
+
+
 def _readable(import_id: uuid.UUID) -> Import:
     """The import, for a caller who may write the resource it imports into."""
     record = get_import(db.session, import_id)

@@ -1,10 +1,11 @@
 """The resources that can be imported, by the name used in ``/imports/{resource}``."""
 
 from services.errors import NotFound
+from services.imports.contacts import ContactImporter
 from services.imports.members import MemberImporter
 from services.imports.runner import Importer
 
-IMPORTERS: dict[str, Importer] = {"members": MemberImporter()}
+IMPORTERS: dict[str, Importer] = {"members": MemberImporter(), "contacts": ContactImporter()}
 
 
 def importer_for(resource: str) -> Importer:
