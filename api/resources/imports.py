@@ -13,7 +13,7 @@ from api.config import current_settings
 from api.extensions import db
 from api.jobs import app_jobs
 from api.request_context import RAW_BODY_ENDPOINTS
-from api.responses import LOCATION
+from api.responses import ETAG, LOCATION, etag_headers, with_etag
 from models import Import
 from schemas.imports import ImportOut, ImportQuery
 from services.errors import InvalidInput
@@ -80,9 +80,11 @@ def _submit(resource: str, query: dict[str, Any]) -> Any:
     )
     location = {"Location": url_for("imports.ImportById", import_id=record.id)}
     if len(payload) <= current_settings().import_sync_max_bytes:
-        return run_stored_import(db.session, record.id) or get_import(db.session, record.id), 200
+        run_stored_import(db.session, record.id)
+        return with_etag(get_import(db.session, record.id))
     app_jobs(current_app._get_current_object()).run_import(str(record.id))  # type: ignore[attr-defined]
-    return get_import(db.session, record.id), 202, location
+    record = get_import(db.session, record.id)
+    return record, 202, {**etag_headers(record), **location}
 
 
 @blp.route("/members")
@@ -90,14 +92,16 @@ class MembersImport(MethodView):
     @blp.auth("members:write")
     @blp.arguments(ImportQuery(), location="query", as_kwargs=True)
     @blp.doc(requestBody=_FILE_BODY)
-    @blp.response(200, ImportOut())
+    @blp.record_response(ImportOut())
     @blp.alt_response(
         202,
         schema=ImportOut(),
         description="Accepted: a large file is imported by a job; follow `Location`.",
-        headers={"Location": LOCATION},
+        headers={"ETag": ETAG, "Location": LOCATION},
         success=True,
     )
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
     def post(self, **query: Any) -> Any:
         """Import members from a file
@@ -129,14 +133,16 @@ class ContactsImport(MethodView):
     @blp.auth("contacts:write")
     @blp.arguments(ImportQuery(), location="query", as_kwargs=True)
     @blp.doc(requestBody=_FILE_BODY)
-    @blp.response(200, ImportOut())
+    @blp.record_response(ImportOut())
     @blp.alt_response(
         202,
         schema=ImportOut(),
         description="Accepted: a large file is imported by a job; follow `Location`.",
-        headers={"Location": LOCATION},
+        headers={"ETag": ETAG, "Location": LOCATION},
         success=True,
     )
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
     def post(self, **query: Any) -> Any:
         """Import contacts, with their affiliation, from a file
@@ -173,15 +179,15 @@ def _readable(import_id: uuid.UUID) -> Import:
 @blp.route("/<uuid:import_id>")
 class ImportById(MethodView):
     @blp.authenticated
-    @blp.response(200, ImportOut())
+    @blp.record_response(ImportOut())
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
-    def get(self, import_id: uuid.UUID) -> Import:
+    def get(self, import_id: uuid.UUID) -> tuple[Import, dict[str, str]]:
         """Get an import: status, progress and report
 
         Readable with the write scope of the resource imported into (`members:write`...).
         """
-        return _readable(import_id)
+        return with_etag(_readable(import_id))
 
 
 @blp.route("/<uuid:import_id>/report")

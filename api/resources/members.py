@@ -52,7 +52,7 @@ class Members(MethodView):
     @blp.auth("members:read")
     @blp.arguments(MemberQuery(), location="query", as_kwargs=True)
     @blp.page_response(MemberPage())
-    @blp.doc(responses={"200": {"content": EXPORT_CONTENT}})
+    @blp.doc(responses={200: {"content": EXPORT_CONTENT}})
     def get(self, **query: Any) -> Any:
         """List members
 
