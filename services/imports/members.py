@@ -23,6 +23,8 @@ from services.errors import InvalidInput
 from services.imports.columns import HeaderMatch
 from services.imports.runner import ImportOptions, Row, load_with
 from services.journal import record_created
+
+# The member service's own rules and derivations, applied here row by row (never copied).
 from services.members import _SCALAR_FIELDS as _APPLIED
 from services.members import _apply, _check_consistency, _check_parent
 

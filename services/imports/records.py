@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models import Import, ImportStatus
 from models.types import utcnow
-from services.errors import NotFound
+from services.errors import InvalidInput, NotFound
 from services.imports.parsing import FileError, read_file
 from services.imports.registry import importer_for
 from services.imports.report import ImportReport
@@ -46,8 +46,6 @@ def create_import(
     """Record an import and its file, queued; the caller then runs it inline or as a job."""
     importer = importer_for(resource)
     if options.key is not None and options.key not in importer.keys:
-        from services.errors import InvalidInput
-
         raise InvalidInput({"key": [f"Must be one of: {', '.join(importer.keys)}."]})
     record = Import(
         resource=resource,
