@@ -6,7 +6,8 @@ import logging
 
 import orjson
 
-from tests.members.factories import make_member
+from tests.imports.files import write_csv
+from tests.members.factories import make_member, valid_siren
 
 
 def _members(session):
@@ -87,3 +88,31 @@ def test_export_needs_the_read_scope_and_valid_arguments(client, staff_headers):
     assert client.get("/api/v1/members?format=csv").status_code == 401
     assert client.get("/api/v1/members?format=xml", headers=staff_headers).status_code == 422
     assert client.get("/api/v1/members?excel=1", headers=staff_headers).status_code == 422
+
+
+def test_contact_export_re_imports_unchanged_and_is_logged(client, staff_headers, session, caplog):
+    member = make_member(session, siren=valid_siren())
+    session.commit()
+    rows = [["Hélène", "Lefèvre", "helene@exemple.fr", "01 64 12 34 56", member.siren,
+             "Directrice", "oui"]]  # fmt: skip
+    headers = ["Prénom", "Nom", "Courriel", "Téléphone", "SIREN", "Fonction", "Contact principal"]
+    created = client.post(
+        "/api/v1/imports/contacts",
+        data=write_csv(headers, rows),
+        headers={**staff_headers, "Content-Type": "text/csv"},
+    ).json["report"]
+    assert created["created"] == 1
+    with caplog.at_level(logging.INFO, logger="mrm.exports"):
+        exported = client.get(
+            "/api/v1/contacts?format=csv&excel=true", headers=staff_headers
+        ).get_data()
+    text = exported.decode("utf-8-sig")
+    assert "Hélène;Lefèvre;helene@exemple.fr;+33164123456;" in text
+    record = next(r for r in caplog.records if r.name == "mrm.exports")
+    assert (record.fields["resource"], record.fields["rows"]) == ("contacts", 1)
+    again = client.post(
+        "/api/v1/imports/contacts",
+        data=exported,
+        headers={**staff_headers, "Content-Type": "text/csv"},
+    ).json["report"]
+    assert (again["unchanged"], again["failed"]) == (1, 0), again
