@@ -23,6 +23,7 @@ from api.resources import (
     domains,
     events,
     health,
+    imports,
     interactions,
     invoices,
     members,
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         changes,
         webhooks,
         api_clients,
+        imports,
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_blueprint)

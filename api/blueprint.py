@@ -28,6 +28,7 @@ from api.auth import authorize
 from api.dumpers import use_compiled_dumper
 from api.idempotency import run_idempotently, wants_idempotency
 from api.openapi import security_requirement
+from api.request_context import RAW_BODY_ENDPOINTS
 from api.responses import ETAG, LINK, LOCATION
 from services import strict_json
 from services.errors import InvalidInput
@@ -119,7 +120,7 @@ def refuse_undeclared_body() -> None:
     """An operation that takes no body refuses the fields of a JSON body sent anyway (422),
     as the strict parser does for one that takes a body; ``{}`` is accepted, and a body that
     is not JSON is a 400 as anywhere else."""
-    if request.endpoint is None or not request.is_json:
+    if request.endpoint is None or not request.is_json or request.endpoint in RAW_BODY_ENDPOINTS:
         return
     view = current_app.view_functions[request.endpoint]
     if "json" in _declared_locations(view, request.method):

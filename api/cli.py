@@ -155,3 +155,12 @@ def worker_command(workers: int) -> None:
     jobs = app_jobs(current_app)
     db.engine.dispose()
     Consumer(jobs.huey, workers=workers, worker_type="thread").run()
+
+
+def _add_import_command() -> None:
+    from api.cli_imports import import_command  # noqa: PLC0415 - keeps cli.py's imports light
+
+    main.add_command(import_command)
+
+
+_add_import_command()

@@ -65,6 +65,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
     max_content_length: int = 1024 * 1024
+    # Files sent to /imports: the largest accepted, and the largest imported in the request
+    # itself (bigger ones run as a job).
+    import_max_bytes: int = 50 * 1024 * 1024
+    import_sync_max_bytes: int = 256 * 1024
     db_pool_size: int = 5
     db_max_overflow: int = 5
     db_ping_after_idle_seconds: int = 10
@@ -146,6 +150,8 @@ class Settings:
             "cors_origins": origins,
             "log_level": env.get("MRM_LOG_LEVEL", "INFO").upper(),
             "max_content_length": _int(env, "MRM_MAX_CONTENT_LENGTH", 1024 * 1024),
+            "import_max_bytes": _int(env, "MRM_IMPORT_MAX_BYTES", 50 * 1024 * 1024),
+            "import_sync_max_bytes": _int(env, "MRM_IMPORT_SYNC_MAX_BYTES", 256 * 1024),
             "db_pool_size": _int(env, "MRM_DB_POOL_SIZE", 5),
             "db_ping_after_idle_seconds": _int(env, "MRM_DB_PING_AFTER_IDLE", 10),
             "db_max_overflow": _int(env, "MRM_DB_MAX_OVERFLOW", 5),

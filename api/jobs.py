@@ -7,6 +7,7 @@ import time. Jobs run with their own app context and database session; they are 
 
 import uuid
 from collections.abc import Collection
+from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
 from huey import Huey, RedisHuey, SqliteHuey, crontab
@@ -14,6 +15,7 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from api.config import Settings
 from api.extensions import db
 from services.idempotency import purge_expired_keys
+from services.imports.records import run_stored_import, stale_imports
 from services.journal import Origin, writing_as
 from services.webhooks import (
     WebhookSettings,
@@ -23,6 +25,9 @@ from services.webhooks import (
 )
 
 JOBS_KEY = "mrm-jobs"
+# A running import commits a heartbeat with every chunk (non-atomic) or at least with its
+# status; one silent for this long lost its worker and is handed over again.
+IMPORT_STALE_AFTER = timedelta(minutes=10)
 
 
 def webhook_settings(settings: Settings) -> WebhookSettings:
@@ -54,6 +59,23 @@ class Jobs:
         self.purge_keys = self.huey.periodic_task(
             crontab(minute="17"), name="purge_idempotency_keys"
         )(self._purge_keys)
+        self.run_import = self.huey.task(name="run_import")(self._run_import)
+        self.sweep_imports = self.huey.periodic_task(crontab(minute="*"), name="sweep_imports")(
+            self._sweep_imports
+        )
+
+    def _run_import(self, import_id: str) -> None:
+        """Run or resume an import; one already finished or being run is left alone."""
+        with self.app.app_context(), writing_as(Origin(source="worker")):
+            run_stored_import(db.session, uuid.UUID(import_id))
+
+    def _sweep_imports(self) -> int:
+        """Hand over imports a crash left queued or running (they resume; see records)."""
+        with self.app.app_context():
+            stale = stale_imports(db.session, now_minus=IMPORT_STALE_AFTER)
+        for import_id in stale:
+            self.run_import(str(import_id))
+        return len(stale)
 
     def _deliver(self, delivery_id: str) -> None:
         """One attempt at a delivery; a failure schedules the next one."""

@@ -131,9 +131,13 @@ def _bound_streamed_body() -> None:
         raise RequestEntityTooLarge()
 
 
+# Endpoints whose body is a file of their own format (imports), not JSON.
+RAW_BODY_ENDPOINTS: set[str] = set()
+
+
 def _require_json_body() -> Response | None:
     """Refuse bodies that are not JSON before any view tries to read them."""
-    if request.method not in _BODY_METHODS:
+    if request.method not in _BODY_METHODS or request.endpoint in RAW_BODY_ENDPOINTS:
         return None
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "")
     has_body = bool(request.content_length) or chunked

@@ -19,6 +19,7 @@ from models.events import (
     event_domains,
     event_organisers,
 )
+from models.imports import Import, ImportStatus
 from models.interactions import (
     Interaction,
     InteractionChannel,
@@ -99,6 +100,8 @@ __all__ = [
     "EventType",
     "FeeSchedule",
     "IdempotencyKey",
+    "Import",
+    "ImportStatus",
     "Invoice",
     "InvoiceCounter",
     "InvoiceKind",

@@ -7,6 +7,7 @@ import marshmallow as ma
 from models import AffiliationRole, PhoneKind
 from schemas.affiliations import AffiliationOut
 from schemas.common import ArchiveFilters, AwareDateTime, ListQuery, page_of, sort_field
+from schemas.exports import ExportArgs
 from schemas.fields import BoundedList, Email, Phone, SearchText, Text, TrimmedString
 
 PHONE_KINDS = [kind.value for kind in PhoneKind]
@@ -140,7 +141,7 @@ class MemberContactQuery(ArchiveFilters, ListQuery):
     )
 
 
-class ContactQuery(MemberContactQuery):
+class ContactQuery(ExportArgs, MemberContactQuery):
     """Filters of the contact list."""
 
     member_id = ma.fields.UUID(

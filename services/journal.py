@@ -17,7 +17,7 @@ ORM rows and the outbox writes its rows from them.
 
 import json
 import uuid
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -346,6 +346,16 @@ class Outbox:
 
 
 _outbox: list[Outbox] = []
+
+
+def record_created(session: Session, model: type, record_ids: Iterable[uuid.UUID]) -> None:
+    """Journal records inserted without the unit of work (bulk imports) as created."""
+    spec = _SPECS[model]
+    pending = session.info.setdefault(_PENDING, {})
+    for record_id in record_ids:
+        _merge(pending, (spec.resource_type, record_id), _Pending("created", None))
+
+
 _entries_listeners: list[Callable[[Session, list[JournalEntry]], None]] = []
 
 

@@ -13,6 +13,7 @@ from flask.views import MethodView
 from api.batch import write_batch
 from api.blueprint import Blueprint
 from api.etag import if_match_versions
+from api.exports import EXPORT_CONTENT, export_response, requested_export
 from api.extensions import db
 from api.pagination import paginate
 from api.responses import Headers, created, with_etag
@@ -58,6 +59,7 @@ from services.contacts import (
     update_contact,
     upsert_contact,
 )
+from services.exports.contacts import contact_export
 
 blp = Blueprint(
     "contacts",
@@ -76,14 +78,22 @@ class Contacts(MethodView):
     @blp.auth("contacts:read")
     @blp.arguments(ContactQuery(), location="query", as_kwargs=True)
     @blp.page_response(ContactPage())
-    def get(self, **query: Any) -> tuple[dict[str, Any], Headers]:
+    @blp.doc(responses={200: {"content": EXPORT_CONTENT}})
+    def get(self, **query: Any) -> Any:
         """List contacts
 
         `q` searches first name, last name and e-mail, ignoring case and accents (every word
         must appear). `member_id` and `role` select contacts by their affiliations (both given:
         the same affiliation). Archived contacts are left out unless `archived=true` or
-        `include_archived=true`. Each contact embeds its affiliations.
+        `include_archived=true`. Each contact embeds its affiliations. With `format=csv` (or
+        `Accept: text/csv`) or `format=ndjson` every matching contact is streamed as a file
+        (one line per contact, with its primary affiliation), and the export is logged.
         """
+        export = requested_export(query)
+        if export is not None:
+            return export_response(
+                export, "contacts", query, contact_export(db.session, query, export)
+            )
         return paginate(db.session, list_contacts, query, CONTACT_SORT_KEYS, Contact.id)
 
     @blp.auth("contacts:write")

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from api.batch import write_batch
 from api.blueprint import Blueprint
 from api.etag import if_match_versions
+from api.exports import EXPORT_CONTENT, export_response, requested_export
 from api.extensions import db
 from api.pagination import paginate
 from api.responses import created, with_etag
@@ -24,6 +25,7 @@ from schemas.members import (
     MemberUpsert,
 )
 from services.batch_writes import write_member_item
+from services.exports.members import member_export
 from services.members import (
     MEMBER_SORT_KEYS,
     archive_member,
@@ -53,13 +55,22 @@ class Members(MethodView):
     @blp.auth("members:read")
     @blp.arguments(MemberQuery(), location="query", as_kwargs=True)
     @blp.page_response(MemberPage())
-    def get(self, **query: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    @blp.doc(responses={200: {"content": EXPORT_CONTENT}})
+    def get(self, **query: Any) -> Any:
         """List members
 
         Archived members are left out unless `archived=true` (only them) or
         `include_archived=true` (both). `q` searches name, legal name, SIREN and city,
         ignoring case and accents. Each row embeds its domains, parent and contact count.
+        With `format=csv` (or `Accept: text/csv`) or `format=ndjson` (`Accept:
+        application/x-ndjson`) every matching member is streamed as a file, in the columns of
+        the import template; `excel=true` writes CSV for French Excel.
         """
+        export = requested_export(query)
+        if export is not None:
+            return export_response(
+                export, "members", query, member_export(db.session, query, export)
+            )
         return paginate(db.session, list_members, query, MEMBER_SORT_KEYS, Member.id)
 
     @blp.auth("members:write")

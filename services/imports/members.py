@@ -1,0 +1,208 @@
+"""Importing members: the rows of ``POST /members`` (``MemberCreate``), matched on
+``external_id`` or SIREN, checked by the member service's own rules.
+
+The rules are the service's functions (``services.members``); only the lookups are batched:
+one query per chunk finds the records the rows match, one finds who already holds their SIRENs
+and external_ids, so that a chunk of a thousand rows costs a handful of statements. The unique
+constraints still decide under concurrency (the runner then replays the chunk row by row).
+"""
+
+import uuid
+from collections.abc import Mapping
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, selectinload
+
+from models import Domain, Member, member_domains
+from models.types import utcnow
+from schemas.members import MemberCreate
+from services.domains import resolve_domains
+from services.errors import InvalidInput
+from services.imports.columns import HeaderMatch
+from services.imports.runner import ImportOptions, Row, load_with
+from services.journal import record_created
+
+# The member service's own rules and derivations, applied here row by row (never copied).
+from services.members import _SCALAR_FIELDS as _APPLIED
+from services.members import _apply, _check_consistency, _check_parent
+
+# Column names a spreadsheet may use for each field, French and English; matched ignoring
+# case, accents, spaces and punctuation (README "Imports" lists them).
+MEMBER_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("nom", "raison sociale", "denomination", "organisation", "organization", "company"),
+    "legal_name": ("denomination sociale", "nom legal", "legal name"),
+    "category": ("categorie", "type de structure", "type"),
+    "siren": ("numero siren", "n siren", "no siren"),
+    "siret": ("numero siret", "n siret", "no siret", "siret du siege"),
+    "vat_number": ("tva intracommunautaire", "numero de tva", "n tva", "vat", "tva"),
+    "headcount_band": ("tranche d effectif", "tranche effectif", "effectif", "headcount"),
+    "year_founded": ("annee de creation", "annee creation", "founded"),
+    "website": ("site web", "site internet", "url", "web"),
+    "email": ("courriel", "e mail", "mail", "adresse e mail", "adresse email"),
+    "phone": ("telephone", "tel", "phone number"),
+    "street": ("adresse", "rue", "address", "voie"),
+    "postal_code": ("code postal", "cp", "zip", "zip code", "postcode"),
+    "city": ("ville", "commune", "town"),
+    "country": ("pays", "code pays"),
+    "description": ("activite", "presentation"),
+    "parent_id": ("parent", "maison mere"),
+    "domains": ("domaines", "domaines d activite", "domains of activity", "secteurs"),
+    "external_id": ("identifiant externe", "id externe", "reference", "ref", "external id"),
+}
+_COLUMNS = {"external_id": Member.external_id, "siren": Member.siren}
+
+
+class MemberImporter:
+    """Members, matched on ``external_id`` (default) or ``siren``."""
+
+    resource = "members"
+    scope = "members:write"
+    keys = ("external_id", "siren")
+    unique = ("external_id", "siren")
+    aliases = MEMBER_ALIASES
+    required = ("name", "category")
+    schema = MemberCreate()
+
+    def load(self, cells: Mapping[str, Any], headers: HeaderMatch) -> dict[str, Any]:
+        return load_with(self.schema, cells, headers)
+
+    def write(self, session: Session, rows: list[Row], options: ImportOptions) -> None:
+        key = options.key or self.keys[0]
+        found = self._matching(session, rows, key)
+        holders = self._holders(session, rows)
+        domain_sets: dict[tuple[str, ...], list[Domain] | InvalidInput] = {}
+        new: list[dict[str, Any]] = []
+        links: list[dict[str, Any]] = []
+        for row in rows:
+            member = found.get(row.values.get(key))
+            if member is not None and options.mode == "create":
+                row.fail(key, f"A member with this {key} already exists (id {member.id}).")
+                continue
+            self._check_holders(row, member, holders)
+            if row.errors:
+                continue
+            try:
+                domains = self._domains(session, row.values, domain_sets)
+                _check_consistency(member, row.values)
+                if row.values.get("parent_id") is not None:
+                    _check_parent(session, member, row.values["parent_id"])
+            except InvalidInput as exc:
+                for field_name, messages in exc.errors.items():
+                    for message in messages:
+                        row.fail(field_name, message)
+                continue
+            if member is None:
+                new.append(_new_member(row.values, domains or [], links))
+                row.status = "created"
+            else:
+                row.status = self._stage(session, member, row.values, domains)
+        if new:
+            # One INSERT for the chunk's new members (batched VALUES), without the unit of
+            # work: their rows are complete already, and the journal is told they exist.
+            session.execute(insert(Member), new)
+            if links:
+                session.execute(insert(member_domains), links)
+            record_created(session, Member, [values["id"] for values in new])
+
+    @staticmethod
+    def _matching(session: Session, rows: list[Row], key: str) -> dict[Any, Member]:
+        """The members the rows match, with their domains: one query for the chunk."""
+        values = [row.values[key] for row in rows if row.values.get(key)]
+        if not values:
+            return {}
+        column = _COLUMNS[key]
+        stmt = select(Member).where(column.in_(values)).options(selectinload(Member.domains))
+        return {getattr(member, key): member for member in session.scalars(stmt)}
+
+    @staticmethod
+    def _holders(session: Session, rows: list[Row]) -> dict[str, dict[str, uuid.UUID]]:
+        """Who holds each SIREN and external_id the rows carry (both unique)."""
+        holders: dict[str, dict[str, uuid.UUID]] = {}
+        for name, column in _COLUMNS.items():
+            values = [row.values[name] for row in rows if row.values.get(name)]
+            found = session.execute(select(column, Member.id).where(column.in_(values)))
+            holders[name] = {value: member_id for value, member_id in found} if values else {}
+        return holders
+
+    @staticmethod
+    def _check_holders(
+        row: Row, member: Member | None, holders: dict[str, dict[str, uuid.UUID]]
+    ) -> None:
+        for name, label in (("siren", "SIREN"), ("external_id", "external_id")):
+            holder = holders[name].get(row.values.get(name))  # type: ignore[arg-type]
+            if holder is not None and (member is None or holder != member.id):
+                row.fail(name, f"A member with this {label} already exists (id {holder}).")
+
+    @staticmethod
+    def _domains(
+        session: Session,
+        values: Mapping[str, Any],
+        cache: dict[tuple[str, ...], list[Domain] | InvalidInput],
+    ) -> list[Domain] | None:
+        if "domains" not in values:
+            return None
+        codes = tuple(values["domains"])
+        if codes not in cache:
+            try:
+                cache[codes] = resolve_domains(session, codes)
+            except InvalidInput as exc:
+                cache[codes] = exc
+        resolved = cache[codes]
+        if isinstance(resolved, InvalidInput):
+            raise resolved
+        return resolved
+
+    @staticmethod
+    def _stage(
+        session: Session,
+        member: Member,
+        values: dict[str, Any],
+        domains: list[Domain] | None,
+    ) -> str:
+        """Apply the row to the member as the member service does; "updated" or "unchanged"."""
+        if _unchanged(member, values, domains):
+            # Left untouched: no flush, no journal entry, no new updated_at.
+            return "unchanged"
+        domains_before = {domain.id for domain in member.domains}
+        _apply(member, values, domains)
+        domains_changed = {domain.id for domain in member.domains} != domains_before
+        if domains_changed or session.is_modified(member, include_collections=False):
+            member.updated_at = utcnow()
+            return "updated"
+        return "unchanged"
+
+
+# What ``_apply`` writes besides the fields sent: compared too, so that a rule that derives
+# them differently (a new folding) counts as a change.
+_DERIVED = ("country", "departement", "search_text", "sort_name")
+
+
+def _unchanged(member: Member, values: dict[str, Any], domains: list[Domain] | None) -> bool:
+    """Would applying the row leave the member as it is? Decided on a scratch copy made by
+    the service's own ``_apply``, so that the stored member is not even touched."""
+    scratch = SimpleNamespace(**{name: getattr(member, name) for name in (*_APPLIED, "parent_id")})
+    _apply(scratch, values, None)  # type: ignore[arg-type] - only reads and sets attributes
+    for name in (*values.keys(), *_DERIVED):
+        if name != "domains" and getattr(scratch, name) != getattr(member, name):
+            return False
+    if domains is not None:
+        return sorted(domain.id for domain in domains) == sorted(d.id for d in member.domains)
+    return True
+
+
+# Every column a new member's row sets (the rest take their defaults).
+_INSERTED = (*_APPLIED, "parent_id", "departement", "search_text", "sort_name")
+
+
+def _new_member(
+    values: dict[str, Any], domains: list[Domain], links: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The new member's row, its columns computed by the service's own ``_apply``."""
+    scratch = SimpleNamespace(**dict.fromkeys(_INSERTED))
+    _apply(scratch, values, None)  # type: ignore[arg-type] - only reads and sets attributes
+    row = {name: getattr(scratch, name) for name in _INSERTED}
+    row["id"] = uuid.uuid4()
+    links.extend({"member_id": row["id"], "domain_id": domain.id} for domain in domains)
+    return row

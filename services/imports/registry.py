@@ -1,0 +1,15 @@
+"""The resources that can be imported, by the name used in ``/imports/{resource}``."""
+
+from services.errors import NotFound
+from services.imports.contacts import ContactImporter
+from services.imports.members import MemberImporter
+from services.imports.runner import Importer
+
+IMPORTERS: dict[str, Importer] = {"members": MemberImporter(), "contacts": ContactImporter()}
+
+
+def importer_for(resource: str) -> Importer:
+    importer = IMPORTERS.get(resource)
+    if importer is None:
+        raise NotFound("importable resource", resource)
+    return importer
