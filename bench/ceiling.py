@@ -572,7 +572,8 @@ def list_interactions() -> Response:
 
 
 # services/timeline.py for a member: one UNION ALL, keyset on (time, kind, id), newest first;
-# interactions, the member record, and its memberships (services/membership_timeline.py).
+# interactions, the member record, event registrations, R&D projects (the bench user is an admin:
+# no confidentiality condition) and memberships (services/membership_timeline.py).
 _PLAN_ITEM = """SELECT {at}, CAST('{kind}' AS VARCHAR(30)), memberships.id,
 CAST('{prefix}' || membership_plans.name AS VARCHAR(200)), CAST('memberships' AS VARCHAR(30)),
 memberships.id
@@ -606,6 +607,12 @@ CAST('Event registration: ' || events.title AS VARCHAR(200)),
 CAST('registrations' AS VARCHAR(30)), registrations.id
 FROM registrations JOIN events ON events.id = registrations.event_id
 WHERE registrations.member_id = %(id)s::UUID
+UNION ALL
+SELECT project_partners.created_at, CAST('project' AS VARCHAR(30)), projects.id,
+CAST(projects.acronym || ': ' || projects.title AS VARCHAR(200)),
+CAST('projects' AS VARCHAR(30)), projects.id
+FROM project_partners JOIN projects ON projects.id = project_partners.project_id
+WHERE project_partners.member_id = %(id)s::UUID
 UNION ALL
 {_PLAN_ITEM.format(at=_START, kind="membership.created", prefix="Membership: ",
                    where="memberships.renewal_of_id IS NULL")}
