@@ -32,6 +32,7 @@ from flask.testing import FlaskClient
 from stdnum import luhn
 
 from bench import generate
+from bench.events import OPEN_EVENT_EXTERNAL_ID
 from bench.run import RESULTS_DIR, SCENARIOS, BenchData, Scenario
 
 # Created members get SIRENs from 60000000 upwards (generated data stays below 50000000).
@@ -145,8 +146,10 @@ def bench_data_from(session: Any) -> BenchData:
     from sqlalchemy import func, select  # noqa: PLC0415
 
     from models.contacts import Contact  # noqa: PLC0415
+    from models.events import Event, Registration  # noqa: PLC0415
     from models.members import Member  # noqa: PLC0415
     from models.memberships import Membership  # noqa: PLC0415
+    from models.projects import Project  # noqa: PLC0415
 
     ids = [
         str(member_id)
@@ -176,11 +179,26 @@ def bench_data_from(session: Any) -> BenchData:
             select(Membership.id).order_by(Membership.id).limit(5000)
         )
     ]
+    event_ids = [
+        str(event_id)
+        for event_id in session.scalars(
+            select(Registration.event_id)
+            .group_by(Registration.event_id)
+            .order_by(Registration.event_id)
+        )
+    ]
+    open_event = session.scalar(select(Event.id).where(Event.external_id == OPEN_EVENT_EXTERNAL_ID))
+    project_ids = [
+        str(project_id) for project_id in session.scalars(select(Project.id).order_by(Project.id))
+    ]
     return BenchData(
         member_ids=ids,
         contact_terms=names or ["martin"],
         rare_member_terms=sirens,
         membership_ids=membership_ids,
+        event_ids=event_ids,
+        open_event_id=str(open_event or ""),
+        project_ids=project_ids,
     )
 
 

@@ -73,9 +73,7 @@ def generate_projects(
     if not member_ids or not staff_ids:
         return counts
     category_of = dict(
-        session.execute(select(Member.id, Member.category).where(Member.id.in_(member_ids)))
-        .tuples()
-        .all()
+        session.execute(select(Member.id, Member.category).where(Member.id.in_(member_ids))).all()
     )
     companies = [m for m in member_ids if category_of.get(m) in COMPANIES]
     research = [m for m in member_ids if category_of.get(m) in ("academic_lab", "clinical_centre")]
