@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from schemas.common import AwareDateTime, ListQuery, page_of, sort_field
+from schemas.common import MAY_BE_ABSENT, AwareDateTime, ListQuery, page_of, sort_field
 from schemas.fields import BoundedList, Flag, QueryFlag, Text, TrimmedString
 from services.api_clients import CLIENT_SCOPES, MAX_OVERLAP
 
@@ -50,7 +50,11 @@ class ApiClientWithSecret(ApiClientOut):
 
     client_id = ma.fields.UUID(attribute="id", metadata={"description": "Same as `id`."})
     client_secret = ma.fields.String(
-        metadata={"description": "The secret (`mrm_...`), shown only in this answer."}
+        metadata={
+            "description": "The secret (`mrm_...`), shown only in this answer: a replay of "
+            "it for a retried `Idempotency-Key` leaves it out (it is never stored).",
+            MAY_BE_ABSENT: True,
+        }
     )
 
 

@@ -26,6 +26,16 @@ class Problem(ma.Schema):
             MAY_BE_ABSENT: True,
         }
     )
+    error = ma.fields.String(
+        metadata={
+            "description": "On a refused OAuth 2 client-credentials grant, its RFC 6749 "
+            "error code (`invalid_client`, `invalid_request`...).",
+            MAY_BE_ABSENT: True,
+        }
+    )
+    error_description = ma.fields.String(
+        metadata={"description": "With `error`: the same as `detail`.", MAY_BE_ABSENT: True}
+    )
     request_id = ma.fields.String(
         allow_none=True, metadata={"description": "Quote it to support; it is in the logs."}
     )

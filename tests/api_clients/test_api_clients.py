@@ -319,3 +319,13 @@ def test_access_log_names_the_client_or_the_user(client, session, admin_headers)
     assert "user_id" not in by_client
     assert by_user["user_id"]
     assert "api_client_id" not in by_user
+
+
+def test_deleting_a_client_is_journaled_once(client, session, admin_headers):
+    registered = register_client(client, admin_headers)
+    path = f"/api/v1/api-clients/{registered['id']}"
+    before = last_seq(session)
+    assert client.delete(path, headers={**admin_headers, "If-Match": '"v7"'}).status_code == 412
+    assert client.delete(path, headers=admin_headers).status_code == 204
+    assert [e.event_type for e in entries_after(session, before)] == ["api_client.deleted"]
+    assert client.get(path, headers=admin_headers).status_code == 404

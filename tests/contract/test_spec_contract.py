@@ -75,8 +75,12 @@ def test_response_bodies_list_their_fields_as_required(spec):
         properties = set(schemas[name]["properties"])
         required = set(schemas[name].get("required", []))
         optional = properties - required
-        # refresh_token: the client-credentials grant has none (RFC 6749 section 4.4.3).
+        # refresh_token: the client-credentials grant has none (RFC 6749 section 4.4.3); error
+        # and error_description: only on its refusals (RFC 6749 section 5.2).
         allowed = {"total", "database", "errors", "existing", "refresh_token"}
+        allowed |= {"error", "error_description"}
+        # client_secret: shown once, left out of an idempotent replay (never stored).
+        allowed.add("client_secret")
         assert optional <= allowed, (name, optional)
     # nullable and required
     assert "legal_name" in schemas["MemberOut"]["required"]

@@ -1,6 +1,7 @@
 """Rate limits per caller and per class of request (reads, writes, auth)."""
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from flask import Flask
 from api import create_app
 from api.config import ConfigurationError, Settings
 from api.extensions import db
+from api.rate_limits import ProcessStorage
 from tests.api_clients.helpers import client_headers, grant, register_client
 from tests.conftest import TEST_SECRET, make_settings
 from tests.factories import bearer, log_in, make_user
@@ -162,3 +164,14 @@ def test_two_instances_share_one_budget_in_redis(app, session, tmp_path):
             one.get("/api/v1/members", headers=headers).status_code,
         ]
         assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_process_counters_are_forgotten_after_their_window(monkeypatch):
+    storage = ProcessStorage()
+    monkeypatch.setattr(storage, "SWEEP_SECONDS", 0.0)
+    storage.incr("old", expiry=0.01)
+    time.sleep(0.05)
+    storage._next_sweep = 0.0
+    storage.incr("new", expiry=60)
+    assert "old" not in storage.storage
+    assert storage.get("new") == 1
