@@ -34,18 +34,34 @@ CAPACITY = ma.validate.Range(min=0, max=1_000_000)
 
 
 def _known_zone(name: str) -> None:
+    """An IANA name; not an enum in the spec: hundreds of names such as ``Etc/GMT+1`` and
+    ``Etc/GMT-1`` would make generated clients' enumerations collide."""
     if name not in time_zones():
         raise ma.ValidationError("Not an IANA time zone name (such as Europe/Paris).")
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+
+
 class EventTime(AwareDateTime):
-    """A timestamp with its offset on input (422 without one); shown at the event's wall clock,
-    with the offset of that day in the event's time zone."""
+    """A timestamp with its offset on input (422 without one), between 1970 and 2199; shown at
+    the event's wall clock, with the offset of that day in the event's time zone."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            raise ma.ValidationError(f"Use a time between {FIRST_YEAR} and {LAST_YEAR}.")
+        return moment
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         if value is None:
             return None
-        return value.astimezone(ZoneInfo(obj.timezone)).isoformat()
+        local = value.astimezone(ZoneInfo(obj.timezone))
+        offset = local.utcoffset()
+        if offset is not None and offset.seconds % 60:
+            # A local mean time of long ago has no RFC 3339 form: show UTC instead.
+            return super()._serialize(value, attr, obj, **kwargs)
+        return local.isoformat()
 
 
 class EventPatch(ma.Schema):

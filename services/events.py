@@ -246,6 +246,9 @@ def update_event(
     A cancelled or completed event keeps its dates and capacity (409). A larger capacity
     promotes waiting registrations in the same transaction.
     """
+    if "capacity" in changes:
+        # Locked before it is read: the seat count below must see every committed change.
+        lock_event(session, event_id)
     event = get_event(session, event_id)
     check_version(event.version, if_match)
     values = dict(changes)
@@ -260,8 +263,6 @@ def update_event(
                 rule="event-closed",
             )
     domains, organisers = _prepare(session, event, values)
-    if "capacity" in values:
-        lock_event(session, event.id)
     with session.no_autoflush:
         _apply(event, values, domains, organisers)
     if session.is_modified(event, include_collections=True):
@@ -324,13 +325,13 @@ def complete_event(
 ) -> Event:
     """Close a published event once it has started: the registered who did not check in
     become ``no_show``; 409 before the start or from another status."""
+    lock_event(session, event_id)
     event = get_event(session, event_id)
     check_version(event.version, if_match)
     if utcnow() < event.starts_at:
         raise Conflict(
             "An event is completed once it has started.", field="status", rule="event-not-started"
         )
-    lock_event(session, event.id)
     _transition(event, (EventStatus.PUBLISHED,), EventStatus.COMPLETED)
     event.completed_at = utcnow()
     for registration in session.scalars(
@@ -354,9 +355,9 @@ def cancel_event(
 ) -> tuple[Event, int]:
     """Cancel a draft or published event and, in the same transaction, every registration
     still holding or waiting for a place; returns the event and how many were cancelled."""
+    lock_event(session, event_id)
     event = get_event(session, event_id)
     check_version(event.version, if_match)
-    lock_event(session, event.id)
     _transition(event, (EventStatus.DRAFT, EventStatus.PUBLISHED), EventStatus.CANCELLED)
     now = utcnow()
     event.cancelled_at = now

@@ -82,7 +82,7 @@ def _created(event: Event) -> tuple[Event, int, Headers]:
 @blp.route("/events")
 class Events(MethodView):
     @blp.auth("events:read")
-    @blp.arguments(EventQuery, location="query", as_kwargs=True)
+    @blp.arguments(EventQuery(), location="query", as_kwargs=True)
     @blp.page_response(EventPage)
     def get(self, **query: Any) -> tuple[dict[str, Any], Headers]:
         """List events
@@ -94,7 +94,7 @@ class Events(MethodView):
         return paginate(db.session, list_events, query, EVENT_SORT_KEYS, Event.id)
 
     @blp.auth("events:write")
-    @blp.arguments(EventCreate)
+    @blp.arguments(EventCreate())
     @blp.created_response(EventOut)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any]) -> tuple[Event, int, Headers]:
@@ -118,7 +118,7 @@ class EventById(MethodView):
 
     @blp.auth("events:write")
     @blp.if_match
-    @blp.arguments(EventPatch)
+    @blp.arguments(EventPatch())
     @blp.record_response(EventOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -147,7 +147,7 @@ class EventById(MethodView):
 class EventByExternalId(MethodView):
     @blp.auth("events:write")
     @blp.if_match
-    @blp.arguments(EventUpsert)
+    @blp.arguments(EventUpsert())
     @blp.record_response(EventOut)
     @blp.created_response(EventOut, alternative=True)
     @blp.alt_response(409, response="CONFLICT")
@@ -196,7 +196,7 @@ class EventCompletion(MethodView):
 class EventCancellation(MethodView):
     @blp.auth("events:write")
     @blp.if_match
-    @blp.arguments(EventCancel, required=False)
+    @blp.arguments(EventCancel(), required=False)
     @blp.response(200, EventCancellationOut, headers={"ETag": ETAG})
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -219,7 +219,7 @@ class EventCancellation(MethodView):
 class EventArchiving(MethodView):
     @blp.auth("events:write")
     @blp.if_match
-    @blp.arguments(EventArchive, required=False)
+    @blp.arguments(EventArchive(), required=False)
     @blp.record_response(EventOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -235,7 +235,7 @@ class EventArchiving(MethodView):
 class EventRestoring(MethodView):
     @blp.auth("events:write")
     @blp.if_match
-    @blp.arguments(RestoreRequest, required=False)
+    @blp.arguments(RestoreRequest(), required=False)
     @blp.record_response(EventOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -250,7 +250,7 @@ class EventRestoring(MethodView):
 @blp.route("/events/<uuid:event_id>/history")
 class EventHistory(MethodView):
     @blp.auth("events:read")
-    @blp.arguments(HistoryQuery, location="query", as_kwargs=True)
+    @blp.arguments(HistoryQuery(), location="query", as_kwargs=True)
     @blp.page_response(HistoryPage)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, event_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
@@ -261,7 +261,7 @@ class EventHistory(MethodView):
 @blp.route("/events/<uuid:event_id>/registrations")
 class EventRegistrations(MethodView):
     @blp.auth("events:read")
-    @blp.arguments(EventRegistrationQuery, location="query", as_kwargs=True)
+    @blp.arguments(EventRegistrationQuery(), location="query", as_kwargs=True)
     @blp.page_response(RegistrationPage)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, event_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
@@ -273,7 +273,7 @@ class EventRegistrations(MethodView):
         return page_response(page)
 
     @blp.auth("events:write")
-    @blp.arguments(RegistrationCreate)
+    @blp.arguments(RegistrationCreate())
     @blp.created_response(RegistrationOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -346,7 +346,7 @@ class EventStats(MethodView):
 @blp.route("/registrations")
 class Registrations(MethodView):
     @blp.auth("events:read")
-    @blp.arguments(RegistrationQuery, location="query", as_kwargs=True)
+    @blp.arguments(RegistrationQuery(), location="query", as_kwargs=True)
     @blp.page_response(RegistrationPage)
     def get(self, **query: Any) -> tuple[dict[str, Any], Headers]:
         """List registrations
@@ -370,7 +370,7 @@ class RegistrationById(MethodView):
 
     @blp.auth("events:write")
     @blp.if_match
-    @blp.arguments(RegistrationPatch)
+    @blp.arguments(RegistrationPatch())
     @blp.record_response(RegistrationOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(
@@ -420,7 +420,7 @@ class RegistrationCheckIn(MethodView):
 @blp.route("/registrations/<uuid:registration_id>/history")
 class RegistrationHistory(MethodView):
     @blp.auth("events:read")
-    @blp.arguments(HistoryQuery, location="query", as_kwargs=True)
+    @blp.arguments(HistoryQuery(), location="query", as_kwargs=True)
     @blp.page_response(HistoryPage)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, registration_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:

@@ -283,3 +283,16 @@ def test_cursor_pages_through_events(client, staff_headers, session):
         seen += [event["id"] for event in body["data"]]
         url = f"{URL}?limit=2&cursor={body['next_cursor']}" if body["next_cursor"] else None
     assert len(seen) == len(set(seen)) >= 5
+
+
+def test_capacity_and_organisers_in_one_patch(client, staff_headers, session):
+    """The event row is locked before it is read, so its lists can still be replaced."""
+    event = make_event(session, capacity=1)
+    session.commit()
+    response = client.patch(
+        f"{URL}/{event.id}",
+        json={"capacity": 150, "organiser_ids": [], "external_id": "0"},
+        headers=staff_headers,
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["capacity"] == 150
