@@ -146,6 +146,7 @@ def bench_data_from(session: Any) -> BenchData:
 
     from models.contacts import Contact  # noqa: PLC0415
     from models.members import Member  # noqa: PLC0415
+    from models.projects import Project  # noqa: PLC0415
 
     ids = [
         str(member_id)
@@ -169,7 +170,13 @@ def bench_data_from(session: Any) -> BenchData:
             .limit(3)
         )
     )
-    return BenchData(member_ids=ids, contact_terms=names or ["martin"], rare_member_terms=sirens)
+    project_ids = [str(project_id) for project_id in session.scalars(select(Project.id))]
+    return BenchData(
+        member_ids=ids,
+        contact_terms=names or ["martin"],
+        rare_member_terms=sirens,
+        project_ids=project_ids,
+    )
 
 
 def log_in_headers(client: FlaskClient) -> dict[str, str]:
