@@ -115,8 +115,10 @@ def generate_projects(
             rows["domains"].append({"project_id": project_id, "domain_id": domain_id})
         for user_id in {rng.choice(staff_ids) for _ in range(rng.randrange(0, 3))} - {follower}:
             rows["staff"].append({"project_id": project_id, "user_id": user_id})
-        consortium = rng.sample(companies, 2) + rng.sample(research, 1)
-        consortium += rng.sample(member_ids, rng.randrange(0, 5))
+        # Two companies and a laboratory when the data has them (small scales may not).
+        consortium = rng.sample(companies, min(2, len(companies)))
+        consortium += rng.sample(research, min(1, len(research)))
+        consortium += rng.sample(member_ids, min(len(member_ids), rng.randrange(1, 5)))
         share = budget // len(consortium)
         for position, member_id in enumerate(dict.fromkeys(consortium)):
             rows["partners"].append(
