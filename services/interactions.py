@@ -32,6 +32,7 @@ from services.filters import filter_archived, filter_words
 from services.identifiers import external_id_from_path
 from services.journal import JournalSpec, record_history, register
 from services.pagination import Page, datetime_key
+from services.principals import Actor
 from services.roles import Role
 from services.text import fold_all
 from services.transactions import check_version, commit, retry_on_version_conflict
@@ -57,7 +58,7 @@ def interaction_href(interaction_id: uuid.UUID) -> str:
     return f"{INTERACTIONS_PATH}/{interaction_id}"
 
 
-def visible_to(actor: User) -> ColumnElement[bool]:
+def visible_to(actor: User | Actor) -> ColumnElement[bool]:
     """Interactions ``actor`` may know of: every one for an admin; otherwise those not
     confidential, those they own and those they take part in."""
     return visibility(admin=actor.role == Role.ADMIN, user_id=actor.id)
@@ -75,7 +76,7 @@ def visibility(*, admin: bool, user_id: Any) -> ColumnElement[bool]:
     return or_(Interaction.confidential.is_(False), Interaction.owner_id == user_id, takes_part)
 
 
-def _entries_visible_to(reader: User) -> ColumnElement[bool]:
+def _entries_visible_to(reader: User | Actor) -> ColumnElement[bool]:
     """The journal entries of interactions ``reader`` may see now: those of interactions
     visible to them. A deleted interaction's entries are left to admins, as nothing tells any
     more whether it was confidential."""

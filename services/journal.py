@@ -34,6 +34,7 @@ from models import Affiliation, Contact, Domain, JournalEntry, Member, User
 from models.types import utcnow
 from services.errors import NotFound
 from services.pagination import Page, attribute_key, keyset_page
+from services.principals import Actor
 
 # Columns every record has that say nothing a reader of the history needs.
 BOOKKEEPING_FIELDS = frozenset({"id", "created_at", "updated_at", "version"})
@@ -66,7 +67,7 @@ class JournalSpec:
     archivable: bool = False
     # Which of the type's entries a reader may see, for records some readers must not know of
     # (confidential interactions): a condition on ``JournalEntry`` for that reader.
-    visible: Callable[[User], ColumnElement[bool]] | None = None
+    visible: Callable[[Actor], ColumnElement[bool]] | None = None
 
 
 _SPECS: dict[type, JournalSpec] = {}
@@ -434,7 +435,7 @@ def list_changes(
     scopes: Collection[str],
     types: Collection[str] = (),
     limit: int,
-    reader: User | None = None,
+    reader: Actor | None = None,
 ) -> tuple[list[JournalEntry], bool]:
     """Entries numbered after ``after``, in order, and whether more follow; only those of
     resources that ``scopes`` may read (users' changes are for user admins), and of those

@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from models import Member, PartnerRole, ProjectPartner
+from models import JournalEntry, Member, PartnerRole, Project, ProjectPartner
 from services.errors import Conflict, InvalidInput, NotFound
 from services.journal import JournalSpec, register
 from services.pagination import datetime_key
 from services.principals import Actor
-from services.projects import get_project
+from services.projects import get_project, project_entries_visible_to
 from services.transactions import check_version, commit
 
 PARTNER_SORT_KEYS = {"created_at": datetime_key(ProjectPartner.created_at)}
@@ -31,7 +31,16 @@ _FIELDS = (
 
 register(
     ProjectPartner,
-    JournalSpec("project_partner", "projects:read", owner=("project", "project_id")),
+    JournalSpec(
+        "project_partner",
+        "projects:read",
+        owner=("project", "project_id"),
+        visible=lambda reader: project_entries_visible_to(
+            reader,
+            ProjectPartner.id == JournalEntry.resource_id,
+            ProjectPartner.project_id == Project.id,
+        ),
+    ),
 )
 
 

@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from models import LabelDecision, ProjectSubmission
+from models import JournalEntry, LabelDecision, Project, ProjectSubmission
 from services.errors import Conflict, NotFound
 from services.journal import JournalSpec, record_action, register
 from services.pagination import datetime_key
 from services.principals import Actor
-from services.projects import get_project
+from services.projects import get_project, project_entries_visible_to
 from services.transactions import check_version, commit
 
 SUBMISSION_SORT_KEYS = {"created_at": datetime_key(ProjectSubmission.created_at)}
@@ -30,7 +30,16 @@ _FIELDS = (
 
 register(
     ProjectSubmission,
-    JournalSpec("project_submission", "projects:read", owner=("project", "project_id")),
+    JournalSpec(
+        "project_submission",
+        "projects:read",
+        owner=("project", "project_id"),
+        visible=lambda reader: project_entries_visible_to(
+            reader,
+            ProjectSubmission.id == JournalEntry.resource_id,
+            ProjectSubmission.project_id == Project.id,
+        ),
+    ),
 )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import (
     PROJECT_TRANSITIONS,
     Domain,
+    JournalEntry,
     LabelDecision,
     Member,
     PartnerRole,
@@ -86,8 +87,23 @@ register(
             "team": lambda member: str(member.user_id),
             "interaction_links": lambda link: str(link.interaction_id),
         },
+        visible=lambda reader: project_entries_visible_to(
+            reader, Project.id == JournalEntry.resource_id
+        ),
     ),
 )
+
+
+def project_entries_visible_to(
+    reader: Actor, *entry_project: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """The journal entries ``reader`` may see of a project's records: those of projects visible
+    to them, ``entry_project`` joining the entry to its project (the entry's own record, or a
+    partner's or submission's project). Entries of a deleted record are left to admins, as
+    nothing tells any more whether its project was confidential."""
+    if reader.role == Role.ADMIN:
+        return true()
+    return exists().where(*entry_project, visible_to(reader))
 
 
 def project_href(project_id: uuid.UUID) -> str:

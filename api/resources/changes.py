@@ -5,7 +5,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from api.auth import current_user, granted_scopes
+from api.auth import current_actor, granted_scopes
 from api.blueprint import Blueprint
 from api.extensions import db
 from api.pagination import next_link, page_response
@@ -35,7 +35,7 @@ class Changes(MethodView):
         `after=<seq>`: entries are numbered in the order their transactions commit, so none
         can appear later below a number you have already read. Only the changes of
         resources your token may read are listed (users' changes need `users:admin`), and
-        of confidential interactions only those you may see.
+        of confidential interactions and projects only those you may see.
         """
         entries, has_more = list_changes(
             db.session,
@@ -43,7 +43,7 @@ class Changes(MethodView):
             types=types,
             limit=limit,
             scopes=granted_scopes(),
-            reader=current_user(),
+            reader=current_actor(),
         )
         next_after = entries[-1].seq if entries else after
         body = {"data": entries, "next_after": next_after, "has_more": has_more}

@@ -201,3 +201,31 @@ def test_member_timeline(client, cast, who):
     assert ("SECRET: Thérapie génique confidentielle" in [i["summary"] for i in everything]) == (
         SEES[who]
     )
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_changes_feed(client, cast, who):
+    """The feed lists a confidential project's entries, and its partners' and submissions',
+    only to those who may see the project; a public project's entries to every reader."""
+    headers = cast.headers["follower"]
+    for url, body in (
+        (f"{URL}/{cast.secret.id}", {"summary": "Phase II"}),
+        (f"{URL}/{cast.public.id}", {"summary": "Phase I"}),
+        (f"{URL}/{cast.secret.id}/partners/{cast.partner.id}", {"budget_cents": 1000}),
+        (f"{URL}/{cast.secret.id}/submissions/{cast.submission.id}", {"call_name": "Vague 2"}),
+    ):
+        assert client.patch(url, json=body, headers=headers).status_code == 200, url
+    feed = client.get(
+        "/api/v1/changes",
+        query_string={
+            "limit": 200,
+            "types": "project.*,project_partner.*,project_submission.*",
+        },
+        headers=cast.headers[who],
+    )
+    assert feed.status_code == 200
+    seen = {entry["resource_id"] for entry in feed.get_json()["data"]}
+    secret_records = {str(cast.secret.id), str(cast.partner.id), str(cast.submission.id)}
+    assert str(cast.public.id) in seen
+    assert (secret_records <= seen) is SEES[who]
+    assert not (secret_records & seen) or SEES[who]
