@@ -15,7 +15,7 @@ from api.jobs import app_jobs
 from api.request_context import RAW_BODY_ENDPOINTS
 from api.responses import ETAG, LOCATION, etag_headers, with_etag
 from models import Import
-from schemas.imports import ImportOut, ImportQuery
+from schemas.imports import ContactImportQuery, ImportOut, MemberImportQuery
 from services.errors import InvalidInput
 from services.imports.parsing import FORMATS, media_type_of
 from services.imports.records import create_import, get_import, run_stored_import
@@ -36,11 +36,11 @@ _FILE_BODY = {
     "description": "The file: CSV (UTF-8 with or without BOM, or Windows-1252; `;` or `,`), "
     "a JSON array of objects, NDJSON, or an .xlsx workbook (first sheet).",
     "content": {
-        "text/csv": {"schema": {"type": "string"}},
+        "text/csv": {"schema": {"type": "string", "minLength": 1}},
         "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-        "application/x-ndjson": {"schema": {"type": "string"}},
+        "application/x-ndjson": {"schema": {"type": "string", "minLength": 1}},
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-            "schema": {"type": "string", "format": "binary"}
+            "schema": {"type": "string", "format": "binary", "minLength": 1}
         },
     },
 }
@@ -90,7 +90,7 @@ def _submit(resource: str, query: dict[str, Any]) -> Any:
 @blp.route("/members")
 class MembersImport(MethodView):
     @blp.auth("members:write")
-    @blp.arguments(ImportQuery(), location="query", as_kwargs=True)
+    @blp.arguments(MemberImportQuery(), location="query", as_kwargs=True)
     @blp.doc(requestBody=_FILE_BODY)
     @blp.record_response(ImportOut())
     @blp.alt_response(
@@ -131,7 +131,7 @@ class MembersImportTemplate(MethodView):
 @blp.route("/contacts")
 class ContactsImport(MethodView):
     @blp.auth("contacts:write")
-    @blp.arguments(ImportQuery(), location="query", as_kwargs=True)
+    @blp.arguments(ContactImportQuery(), location="query", as_kwargs=True)
     @blp.doc(requestBody=_FILE_BODY)
     @blp.record_response(ImportOut())
     @blp.alt_response(
