@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Response, current_app, request, stream_with_context, url_for
 from flask.views import MethodView
+from flask_smorest import abort
 from werkzeug.exceptions import UnsupportedMediaType
 
 from api.auth import authorize
@@ -16,8 +17,9 @@ from api.request_context import RAW_BODY_ENDPOINTS
 from api.responses import ETAG, LOCATION, etag_headers, with_etag
 from models import Import
 from schemas.imports import ContactImportQuery, ImportOut, MemberImportQuery
+from services import strict_json
 from services.errors import InvalidInput
-from services.imports.parsing import FORMATS, media_type_of
+from services.imports.parsing import FORMATS, JSON, media_type_of
 from services.imports.records import create_import, get_import, run_stored_import
 from services.imports.registry import importer_for
 from services.imports.report import ImportReport, report_csv
@@ -65,12 +67,25 @@ def _media_type(filename: str | None) -> str:
     return media_type
 
 
+def _check_json_array(payload: bytes) -> None:
+    """A JSON body is an array of objects, as the spec says: 400 if it is not JSON, 422 if
+    it is something else (a file that is not even JSON is not imported, not even as failed)."""
+    try:
+        data = strict_json.loads(payload)
+    except (strict_json.MalformedJson, strict_json.LoneSurrogate) as error:
+        abort(400, messages={"body": [str(error) or "Malformed JSON."]})
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise InvalidInput({"body": ["A JSON import is an array of objects."]})
+
+
 def _submit(resource: str, query: dict[str, Any]) -> Any:
     """Record the import; run it now when the file is small, else hand it to a worker."""
     media_type = _media_type(query.pop("filename", None))
     payload = request.get_data(cache=False)
     if not payload:
         raise InvalidInput({"body": ["The file is empty."]})
+    if media_type == JSON:
+        _check_json_array(payload)
     record = create_import(
         db.session,
         resource=resource,
