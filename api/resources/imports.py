@@ -33,20 +33,23 @@ blp = Blueprint(
     description="Bulk upserts from CSV, JSON, NDJSON and .xlsx files, with a per-row report.",
 )
 
+# A JSON array is parsed whole: beyond this, NDJSON or CSV stream.
+MAX_JSON_ROWS = 100_000
 _FILE_BODY = {
     "required": True,
     "description": "The file: CSV (UTF-8 with or without BOM, or Windows-1252; `;` or `,`), "
     "a JSON array of objects, NDJSON, or an .xlsx workbook (first sheet).",
     "content": {
         "text/csv": {"schema": {"type": "string", "minLength": 1}},
-        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+        "application/json": {
+            "schema": {"type": "array", "maxItems": MAX_JSON_ROWS, "items": {"type": "object"}}
+        },
         "application/x-ndjson": {"schema": {"type": "string", "minLength": 1}},
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
             "schema": {"type": "string", "format": "binary", "minLength": 1}
         },
     },
 }
-_CSV_RESPONSE = {"content": {"text/csv": {"schema": {"type": "string"}}}}
 
 
 @blp.before_request
@@ -76,6 +79,8 @@ def _check_json_array(payload: bytes) -> None:
         abort(400, messages={"body": [str(error) or "Malformed JSON."]})
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         raise InvalidInput({"body": ["A JSON import is an array of objects."]})
+    if len(data) > MAX_JSON_ROWS:
+        raise InvalidInput({"body": [f"At most {MAX_JSON_ROWS} rows; send NDJSON or CSV."]})
 
 
 def _submit(resource: str, query: dict[str, Any]) -> Any:
