@@ -11,7 +11,7 @@ from urllib.parse import unquote_to_bytes
 
 import orjson
 from flask import Flask, Response, g, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 
 from api.problems import problem_response
 
@@ -139,6 +139,8 @@ def _require_json_body() -> Response | None:
     """Refuse bodies that are not JSON before any view tries to read them."""
     if request.method not in _BODY_METHODS or request.endpoint in RAW_BODY_ENDPOINTS:
         return None
+    if isinstance(request.routing_exception, MethodNotAllowed):
+        return None  # the method is refused (405) whatever the body
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "")
     has_body = bool(request.content_length) or chunked
     is_form = request.mimetype == FORM_MEDIA_TYPE and request.endpoint in FORM_ENDPOINTS

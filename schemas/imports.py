@@ -5,7 +5,8 @@ import marshmallow as ma
 from schemas.common import AwareDateTime
 from schemas.fields import QueryFlag, Text
 
-IMPORT_KEYS = ["external_id", "siren", "email"]
+MEMBER_KEYS = ["external_id", "siren"]
+CONTACT_KEYS = ["email", "external_id"]
 IMPORT_MODES = ["upsert", "create"]
 IMPORT_STATUSES = ["queued", "running", "succeeded", "failed"]
 
@@ -13,13 +14,6 @@ IMPORT_STATUSES = ["queued", "running", "succeeded", "failed"]
 class ImportQuery(ma.Schema):
     """How to import the file sent as the body."""
 
-    key = ma.fields.String(
-        validate=ma.validate.OneOf(IMPORT_KEYS),
-        metadata={
-            "description": "The natural key rows are matched on: members by `external_id` "
-            "(default) or `siren`, contacts by `email` (default) or `external_id`."
-        },
-    )
     mode = ma.fields.String(
         load_default="upsert",
         validate=ma.validate.OneOf(IMPORT_MODES),
@@ -41,6 +35,27 @@ class ImportQuery(ma.Schema):
         metadata={
             "description": "The file's name; its extension gives the format when the "
             "body's media type is `application/octet-stream`."
+        },
+    )
+
+
+class MemberImportQuery(ImportQuery):
+    """How to import members."""
+
+    key = ma.fields.String(
+        validate=ma.validate.OneOf(MEMBER_KEYS),
+        metadata={"description": "The natural key rows are matched on (default `external_id`)."},
+    )
+
+
+class ContactImportQuery(ImportQuery):
+    """How to import contacts."""
+
+    key = ma.fields.String(
+        validate=ma.validate.OneOf(CONTACT_KEYS),
+        metadata={
+            "description": "The natural key rows are matched on (default `email`, among "
+            "active contacts)."
         },
     )
 

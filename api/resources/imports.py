@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Response, current_app, request, stream_with_context, url_for
 from flask.views import MethodView
+from flask_smorest import abort
 from werkzeug.exceptions import UnsupportedMediaType
 
 from api.auth import authorize
@@ -15,9 +16,10 @@ from api.jobs import app_jobs
 from api.request_context import RAW_BODY_ENDPOINTS
 from api.responses import ETAG, LOCATION, etag_headers, with_etag
 from models import Import
-from schemas.imports import ImportOut, ImportQuery
+from schemas.imports import ContactImportQuery, ImportOut, MemberImportQuery
+from services import strict_json
 from services.errors import InvalidInput
-from services.imports.parsing import FORMATS, media_type_of
+from services.imports.parsing import FORMATS, JSON, media_type_of
 from services.imports.records import create_import, get_import, run_stored_import
 from services.imports.registry import importer_for
 from services.imports.report import ImportReport, report_csv
@@ -31,20 +33,23 @@ blp = Blueprint(
     description="Bulk upserts from CSV, JSON, NDJSON and .xlsx files, with a per-row report.",
 )
 
+# A JSON array is parsed whole: beyond this, NDJSON or CSV stream.
+MAX_JSON_ROWS = 100_000
 _FILE_BODY = {
     "required": True,
     "description": "The file: CSV (UTF-8 with or without BOM, or Windows-1252; `;` or `,`), "
     "a JSON array of objects, NDJSON, or an .xlsx workbook (first sheet).",
     "content": {
-        "text/csv": {"schema": {"type": "string"}},
-        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-        "application/x-ndjson": {"schema": {"type": "string"}},
+        "text/csv": {"schema": {"type": "string", "minLength": 1}},
+        "application/json": {
+            "schema": {"type": "array", "maxItems": MAX_JSON_ROWS, "items": {"type": "object"}}
+        },
+        "application/x-ndjson": {"schema": {"type": "string", "minLength": 1}},
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-            "schema": {"type": "string", "format": "binary"}
+            "schema": {"type": "string", "format": "binary", "minLength": 1}
         },
     },
 }
-_CSV_RESPONSE = {"content": {"text/csv": {"schema": {"type": "string"}}}}
 
 
 @blp.before_request
@@ -65,12 +70,27 @@ def _media_type(filename: str | None) -> str:
     return media_type
 
 
+def _check_json_array(payload: bytes) -> None:
+    """A JSON body is an array of objects, as the spec says: 400 if it is not JSON, 422 if
+    it is something else (a file that is not even JSON is not imported, not even as failed)."""
+    try:
+        data = strict_json.loads(payload)
+    except (strict_json.MalformedJson, strict_json.LoneSurrogate) as error:
+        abort(400, messages={"body": [str(error) or "Malformed JSON."]})
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise InvalidInput({"body": ["A JSON import is an array of objects."]})
+    if len(data) > MAX_JSON_ROWS:
+        raise InvalidInput({"body": [f"At most {MAX_JSON_ROWS} rows; send NDJSON or CSV."]})
+
+
 def _submit(resource: str, query: dict[str, Any]) -> Any:
     """Record the import; run it now when the file is small, else hand it to a worker."""
     media_type = _media_type(query.pop("filename", None))
     payload = request.get_data(cache=False)
     if not payload:
         raise InvalidInput({"body": ["The file is empty."]})
+    if media_type == JSON:
+        _check_json_array(payload)
     record = create_import(
         db.session,
         resource=resource,
@@ -90,7 +110,7 @@ def _submit(resource: str, query: dict[str, Any]) -> Any:
 @blp.route("/members")
 class MembersImport(MethodView):
     @blp.auth("members:write")
-    @blp.arguments(ImportQuery(), location="query", as_kwargs=True)
+    @blp.arguments(MemberImportQuery(), location="query", as_kwargs=True)
     @blp.doc(requestBody=_FILE_BODY)
     @blp.record_response(ImportOut())
     @blp.alt_response(
@@ -131,7 +151,7 @@ class MembersImportTemplate(MethodView):
 @blp.route("/contacts")
 class ContactsImport(MethodView):
     @blp.auth("contacts:write")
-    @blp.arguments(ImportQuery(), location="query", as_kwargs=True)
+    @blp.arguments(ContactImportQuery(), location="query", as_kwargs=True)
     @blp.doc(requestBody=_FILE_BODY)
     @blp.record_response(ImportOut())
     @blp.alt_response(

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import Select, and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models import Affiliation, Contact, Member
 from services.contacts import CONTACT_SORT_KEYS, list_contacts
@@ -17,11 +17,14 @@ COLUMNS = (
     "member_external_id", "member_siren", "job_title", "roles", "is_primary", "start_date",
     "end_date", "id", "archived_at", "created_at", "updated_at",
 )  # fmt: skip
+# An alias: the list's own filters refer to ``Affiliation`` in subqueries, which must stay
+# correlated to the contact only.
+_PRIMARY = aliased(Affiliation, name="primary_affiliation")
 _SOURCES = (
     Contact.first_name, Contact.last_name, Contact.email, Contact.phones,
     Contact.preferred_language, Contact.notes, Contact.external_id, Member.external_id,
-    Member.siren, Affiliation.job_title, Affiliation.roles, Affiliation.is_primary,
-    Affiliation.start_date, Affiliation.end_date, Contact.id, Contact.archived_at,
+    Member.siren, _PRIMARY.job_title, _PRIMARY.roles, _PRIMARY.is_primary,
+    _PRIMARY.start_date, _PRIMARY.end_date, Contact.id, Contact.archived_at,
     Contact.created_at, Contact.updated_at,
 )  # fmt: skip
 _PHONES, _ROLES = COLUMNS.index("phones"), COLUMNS.index("roles")
@@ -36,8 +39,8 @@ def _statement(filters: Mapping[str, Any], sort: str) -> Select[Any]:
     stmt = (
         select(*_SOURCES)
         .select_from(Contact)
-        .outerjoin(Affiliation, and_(Affiliation.contact_id == Contact.id, Affiliation.is_primary))
-        .outerjoin(Member, Member.id == Affiliation.member_id)
+        .outerjoin(_PRIMARY, and_(_PRIMARY.contact_id == Contact.id, _PRIMARY.is_primary))
+        .outerjoin(Member, Member.id == _PRIMARY.member_id)
     )
     if listed.whereclause is not None:
         stmt = stmt.where(listed.whereclause)

@@ -17,6 +17,7 @@ A chunk whose flush a constraint refuses (a row taken by a concurrent writer sin
 is replayed row by row, each in its own savepoint, to name the row.
 """
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
@@ -261,9 +262,12 @@ def run_import(
         )
     headers = match_headers(parsed.headers, importer.aliases)
     resume_after = report.last_line
-    if resume_after == 0:
-        _check_headers(importer, headers, options, report)
-    header_refused = bool(report.errors)
+    header_problems = dataclasses.replace(report, errors=[], warnings=[])
+    _check_headers(importer, headers, options, header_problems)
+    header_refused = bool(header_problems.errors)
+    if resume_after == 0:  # a resumed import reported them the first time
+        report.errors.extend(header_problems.errors)
+        report.warnings.extend(header_problems.warnings)
     uniques = _Uniques(importer.unique)
     writes = not options.dry_run
     rows = (item for item in parsed.rows if item[0] > resume_after)

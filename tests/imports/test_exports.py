@@ -116,3 +116,14 @@ def test_contact_export_re_imports_unchanged_and_is_logged(client, staff_headers
         headers={**staff_headers, "Content-Type": "text/csv"},
     ).json["report"]
     assert (again["unchanged"], again["failed"]) == (1, 0), again
+
+
+def test_contact_export_with_affiliation_filters(client, staff_headers, session):
+    member = make_member(session, siren=valid_siren())
+    session.commit()
+    response = client.get(
+        f"/api/v1/contacts?format=csv&role=primary&member_id={member.id}&q=x&archived=true",
+        headers=staff_headers,
+    )
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).startswith("first_name,last_name,")

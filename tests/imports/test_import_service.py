@@ -144,3 +144,18 @@ def test_a_json_body_must_be_an_array_of_objects(session):
     )
     assert report.errors[0].line == 2
     assert "Not an object" in report.errors[0].message
+
+
+def test_a_large_chunk_is_journaled_in_one_statement_each_row_once(session, count_queries, backend):
+    data = write_csv(FRENCH_HEADERS, french_rows(250))
+    with count_queries() as statements:
+        report = _import(session, data, chunk_size=250)
+    assert report.created == 250
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    assert len([s for s in inserts if "INTO members" in s]) == 1
+    if backend == "postgresql":  # SQLite numbers RETURNING rows one INSERT at a time
+        assert len([s for s in inserts if "journal_entries" in s]) == 1
+    entries = session.scalars(select(JournalEntry).order_by(JournalEntry.seq)).all()
+    assert len(entries) == 250
+    assert {entry.event_type for entry in entries} == {"member.created"}
+    assert len({entry.resource_id for entry in entries}) == 250

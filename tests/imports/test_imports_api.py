@@ -133,7 +133,16 @@ def test_bad_bodies(client, staff_headers, app):
     response = _post(client, staff_headers, b"%PDF-1.4", "application/pdf")
     assert response.status_code == 415
     assert response.mimetype == "application/problem+json"
-    broken = _post(client, staff_headers, b"[1, 2", "application/json").json
+    assert _post(client, staff_headers, b"[1, 2", "application/json").status_code == 400
+    assert _post(client, staff_headers, b'{"a": 1}', "application/json").status_code == 422
+    assert _post(client, staff_headers, b"[1]", "application/json").status_code == 422
+    assert (
+        client.put(
+            URL, data=b"x", headers={**staff_headers, "Content-Type": "text/csv"}
+        ).status_code
+        == 405
+    )
+    broken = _post(client, staff_headers, b'{"a": 1}\n[', "application/x-ndjson").json
     assert broken["status"] == "failed"
     assert "Malformed JSON" in broken["error"]
     not_xlsx = _post(

@@ -87,3 +87,24 @@ def test_a_finished_import_is_not_run_again(session):
     assert run_stored_import(session, record.id) is not None
     assert run_stored_import(session, record.id) is None
     assert _members(session) == 10
+
+
+def test_a_resumed_import_keeps_the_errors_of_the_chunks_before(session, monkeypatch):
+    rows = french_rows(10)
+    rows[1][1] = "bakery"
+    data = write_csv(FRENCH_HEADERS, rows)
+    record = create_import(
+        session,
+        resource="members",
+        media_type=CSV,
+        payload=data,
+        options=ImportOptions(atomic=False),
+    )
+    _dies_at_checkpoint(monkeypatch, 2)
+    with pytest.raises(WorkerKilled):
+        run_stored_import(session, record.id, chunk_size=4)
+    monkeypatch.undo()
+    done = run_stored_import(session, record.id, chunk_size=4)
+    assert (done.report["created"], done.report["failed"]) == (9, 1)
+    assert [error["line"] for error in done.report["errors"]] == [3]
+    assert _members(session) == 9
