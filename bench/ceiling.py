@@ -240,12 +240,12 @@ memberships.currency, memberships.schedule_fee_cents, memberships.fee_basis,
 memberships.fee_override_reason, memberships.declared_turnover_cents, memberships.exemption,
 memberships.notes, memberships.external_id, memberships.renewal_of_id, memberships.campaign_id,
 memberships.id, memberships.created_at, memberships.updated_at, memberships.version"""
-SQL_MEMBERSHIPS_OF = f"""SELECT {MEMBERSHIP_COLUMNS} FROM memberships
-WHERE memberships.member_id IN ({{ids}}) ORDER BY memberships.start_date"""
+SQL_MEMBERSHIPS_OF = """SELECT memberships.member_id, memberships.plan_id,
+memberships.start_date, memberships.end_date, memberships.grace_until, memberships.approved_on,
+memberships.cancelled_on, memberships.fee_cents, memberships.id FROM memberships
+WHERE memberships.member_id IN ({ids}) ORDER BY memberships.start_date"""
 SQL_PAYMENTS_OF = """SELECT membership_payments.membership_id, membership_payments.amount_cents,
-membership_payments.currency, membership_payments.paid_on, membership_payments.method,
-membership_payments.reference, membership_payments.reason, membership_payments.id,
-membership_payments.created_at, membership_payments.updated_at, membership_payments.version
+membership_payments.paid_on, membership_payments.id
 FROM membership_payments WHERE membership_payments.membership_id IN ({ids})
 ORDER BY membership_payments.paid_on, membership_payments.created_at"""
 

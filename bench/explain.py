@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Select, create_engine, select, text
 from sqlalchemy.engine import Connection
 
-from models import Member
+from models import Interaction, Member
 from services.interactions import list_interactions
 from services.members import list_members
 from services.principals import Actor
@@ -65,7 +65,8 @@ def plans(database_url: str) -> tuple[str, bool]:
         )
         viewer = Actor(id=member_id, role=Role.STAFF)
         search = list_interactions(actor=viewer, q="reunion")  # type: ignore[arg-type]
-        search_plan = _explain(connection, search.limit(PAGE + 1))
+        newest = (Interaction.occurred_at.desc(), Interaction.id.desc())  # the list's default
+        search_plan = _explain(connection, search.order_by(*newest).limit(PAGE + 1))
     engine.dispose()
     indexed = "Seq Scan on memberships" not in members_plan
     sections = [

@@ -29,6 +29,7 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 from stdnum import luhn
 
+from bench.bulk import insert_rows
 from bench.events import generate_events
 from bench.memberships import generate_memberships
 from bench.projects import generate_projects
@@ -564,7 +565,7 @@ def generate(
     domain_ids = list(session.scalars(select(Domain.id).order_by(Domain.code)))
     member_ids: list[uuid.UUID] = []
     for batch in _batches(member_rows(rng, pools, members, now), batch_size):
-        session.execute(insert(Member), batch)
+        insert_rows(session, Member, batch)
         member_ids.extend(row["id"] for row in batch)
     report.timings["members"] = time.perf_counter() - started
 
@@ -574,13 +575,13 @@ def generate(
         for domain_id in rng.sample(domain_ids, min(len(domain_ids), rng.randrange(1, 4)))
     )
     for batch in _batches(links, batch_size):
-        session.execute(insert(member_domains), batch)
+        insert_rows(session, member_domains, batch)
         report.member_domains += len(batch)
     report.timings["member_domains"] = time.perf_counter() - started
 
     contact_ids: list[uuid.UUID] = []
     for batch in _batches(contact_rows(rng, pools, contacts, now), batch_size):
-        session.execute(insert(Contact), batch)
+        insert_rows(session, Contact, batch)
         contact_ids.extend(row["id"] for row in batch)
     report.timings["contacts"] = time.perf_counter() - started
 
@@ -588,7 +589,7 @@ def generate(
     if member_ids:
         rows = affiliation_rows(rng, pools, contact_ids, member_ids, now)
         for batch in _batches(rows, batch_size):
-            session.execute(insert(Affiliation), batch)
+            insert_rows(session, Affiliation, batch)
             report.affiliations += len(batch)
             for row in batch:
                 contacts_of.setdefault(row["member_id"], []).append(row["contact_id"])

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from bench.bulk import insert_rows
 from models import FeeSchedule, Membership, MembershipPayment, MembershipPlan
 
 YEARS = (2024, 2025, 2026)
@@ -142,13 +143,13 @@ def generate_memberships(
     for row in _membership_rows(rng, member_ids, plans, fees, payments, now):
         batch.append(row)
         if len(batch) >= batch_size:
-            session.execute(insert(Membership), batch)
+            insert_rows(session, Membership, batch)
             counts.memberships += len(batch)
             batch = []
     if batch:
-        session.execute(insert(Membership), batch)
+        insert_rows(session, Membership, batch)
         counts.memberships += len(batch)
     for start in range(0, len(payments), batch_size):
-        session.execute(insert(MembershipPayment), payments[start : start + batch_size])
+        insert_rows(session, MembershipPayment, payments[start : start + batch_size])
     counts.payments = len(payments)
     return counts

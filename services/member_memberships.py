@@ -12,18 +12,42 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists
 from sqlalchemy.orm import selectinload, with_expression
 
-from models import Member, Membership, MembershipStatus
+from models import Member, Membership, MembershipPayment, MembershipStatus
 from services.membership_status import as_of_expression, status_condition, status_on
 
 MEMBER_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.GRACE)
 
 
 def membership_loader_options(as_of: date) -> tuple[Any, ...]:
-    """Load the members' memberships and payments, and remember the day they are read at."""
-    return (
-        selectinload(Member.memberships).selectinload(Membership.payments),
-        with_expression(Member.membership_as_of, as_of_expression(as_of)),
+    """Load the members' memberships and payments, and remember the day they are read at.
+
+    Only the columns the status and ``member_since`` read are loaded (the fee basis, a JSON
+    document per membership, cost more to read than the rest of the row).
+    """
+    return (*_STANDING_LOADERS, with_expression(Member.membership_as_of, as_of_expression(as_of)))
+
+
+_STANDING_LOADERS = (
+    selectinload(Member.memberships)
+    .load_only(
+        Membership.member_id,
+        Membership.plan_id,
+        Membership.start_date,
+        Membership.end_date,
+        Membership.grace_until,
+        Membership.approved_on,
+        Membership.cancelled_on,
+        Membership.fee_cents,
+        raiseload=True,
     )
+    .selectinload(Membership.payments)
+    .load_only(
+        MembershipPayment.membership_id,
+        MembershipPayment.amount_cents,
+        MembershipPayment.paid_on,
+        raiseload=True,
+    ),
+)
 
 
 def has_membership_status(status: str, as_of: date) -> ColumnElement[bool]:
