@@ -158,6 +158,10 @@ def list_schedules(
     return stmt
 
 
+# The years a schedule may have (the API's path bounds them too).
+LAST_SCHEDULE_YEAR = 2199
+
+
 def find_schedule(session: Session, *, plan_id: uuid.UUID, year: int) -> FeeSchedule | None:
     return session.scalar(
         select(FeeSchedule).where(FeeSchedule.plan_id == plan_id, FeeSchedule.year == year)
@@ -224,6 +228,8 @@ def _schedule_exists(year: int) -> Conflict:
 def copy_schedule_forward(session: Session, *, plan_id: uuid.UUID, year: int) -> FeeSchedule:
     """Start next year's schedule as a copy of ``year``'s; 409 if next year already has one."""
     source = get_schedule(session, plan_id=plan_id, year=year)
+    if year + 1 > LAST_SCHEDULE_YEAR:
+        raise Conflict(f"No schedule can follow {year}: the last year is {year}.", field="year")
     get_plan(session, plan_id, lock=True)
     if find_schedule(session, plan_id=plan_id, year=year + 1) is not None:
         raise _schedule_exists(year + 1)

@@ -118,7 +118,7 @@ class Schedules(MethodView):
         return paginate(db.session, lister, query, SCHEDULE_SORT_KEYS, FeeSchedule.id)
 
 
-@blp.route("/<uuid:plan_id>/fee-schedules/<int:year>")
+@blp.route("/<uuid:plan_id>/fee-schedules/<int(min=1900, max=2199):year>")
 class ScheduleByYear(MethodView):
     @blp.auth("memberships:read")
     @blp.record_response(ScheduleOut)
@@ -148,7 +148,7 @@ class ScheduleByYear(MethodView):
         return _schedule_created(schedule) if was_created else with_etag(schedule)
 
 
-@blp.route("/<uuid:plan_id>/fee-schedules/<int:year>/copy-forward")
+@blp.route("/<uuid:plan_id>/fee-schedules/<int(min=1900, max=2199):year>/copy-forward")
 class ScheduleCopyForward(MethodView):
     @blp.auth("memberships:admin")
     @blp.created_response(ScheduleOut)

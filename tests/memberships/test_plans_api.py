@@ -114,6 +114,25 @@ def test_schedule_put_get_replace_and_copy_forward(client, admin_headers, staff_
     assert client.put(f"{url}/2027", json=SCHEDULE, headers=staff_headers).status_code == 403
 
 
+@pytest.mark.parametrize("year", [1899, 2200, 99_999_999_999])
+def test_schedule_years_outside_the_handled_range_are_not_found(client, admin_headers, year):
+    """A year beyond what an integer column holds once answered 500: the path refuses it."""
+    plan = _plan(client, admin_headers)
+    url = f"{URL}/{plan['id']}/fee-schedules/{year}"
+    assert client.get(url, headers=admin_headers).status_code == 404
+    assert client.put(url, json=SCHEDULE, headers=admin_headers).status_code == 404
+    assert client.post(f"{url}/copy-forward", headers=admin_headers).status_code == 404
+
+
+def test_the_last_year_cannot_be_copied_forward(client, admin_headers):
+    plan = _plan(client, admin_headers)
+    url = f"{URL}/{plan['id']}/fee-schedules"
+    assert client.put(f"{url}/2199", json=SCHEDULE, headers=admin_headers).status_code == 201
+    refused = client.post(f"{url}/2199/copy-forward", headers=admin_headers)
+    assert refused.status_code == 409
+    assert "2199" in refused.get_json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
