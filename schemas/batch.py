@@ -44,8 +44,9 @@ def batch_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
             max_items=MAX_BATCH_ITEMS,
             required=True,
             metadata={
-                "description": f"1 to {MAX_BATCH_ITEMS} records. One with an `external_id` "
-                "creates or updates the record that has it; one without is created."
+                "description": f"1 to {MAX_BATCH_ITEMS} records, each upserted by its natural "
+                "key: its `external_id`, else a member's `siren` or a contact's `email`; one "
+                "without any is created."
             },
         ),
         "atomic": Flag(

@@ -121,10 +121,12 @@ class ContactBatchWrite(MethodView):
         """Create or replace up to 100 contacts
 
         Each item is a contact as `POST /contacts` takes it; one with an `external_id`
-        replaces the contact that has it (fields left out take their defaults) or creates it.
-        The answer is 207 with one result per item, in the order sent: `status` 201 or 200 and
-        the contact's `id`, or the `problem` that refused the item. Items are independent
-        unless `atomic` is `true`: then all are written or none.
+        replaces the contact that has it (fields left out take their defaults) or creates it;
+        one without, but with an `email`, updates the active contact that has that address
+        (only the fields sent change) or creates it. The answer is 207 with one result per
+        item, in the order sent: `status` 201 or 200 and the contact's `id`, or the `problem`
+        that refused the item. Items are independent unless `atomic` is `true`: then all are
+        written or none.
         """
         return write_batch(body["items"], write_contact_item, atomic=body["atomic"])
 

@@ -97,8 +97,10 @@ class MemberBatchWrite(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create or update up to 100 members
 
-        Each item is a member as `POST /members` takes it; one with an `external_id` updates
-        the member that has it (only the fields sent change) or creates it. The answer is 207
+        Each item is a member as `POST /members` takes it, upserted by its natural key: one
+        with an `external_id` updates the member that has it (only the fields sent change) or
+        creates it; one without, by its `siren` in the same way; one with neither is created.
+        The answer is 207
         with one result per item, in the order sent: `status` 201 or 200 and the member's
         `id`, or the `problem` that refused the item (422, 409...). Items are independent
         unless `atomic` is `true`: then all are written or none.

@@ -26,7 +26,7 @@ def test_members_are_created_and_upserted_independently(client, session, staff_h
         {"name": "New name", "category": "sme", "external_id": "crm-1"},
         {"name": "Fresh", "category": "academic_lab"},
         {"name": "", "category": "sme"},
-        {"name": "Clash", "category": "sme", "siren": "552120222"},
+        {"name": "Clash", "category": "sme", "siren": "552120222", "external_id": "crm-3"},
         {"name": "Another", "category": "investor", "external_id": "crm-2"},
         {"name": "Odd", "category": "sme", "unknown": 1},
     ]
@@ -56,7 +56,7 @@ def test_atomic_batch_writes_all_or_nothing(client, session, staff_headers):
     items = [
         {"name": "One", "category": "sme", "external_id": "a-1"},
         {"name": "Two", "category": "sme", "siren": "552120222"},
-        {"name": "Three", "category": "sme", "siren": "552120222"},
+        {"name": "Three", "category": "sme", "siren": "552120222", "external_id": "a-3"},
     ]
     response = client.post(MEMBERS, json={"items": items, "atomic": True}, headers=staff_headers)
     assert response.status_code == 207
@@ -79,13 +79,50 @@ def test_contacts_batch(client, session, staff_headers):
         {"first_name": "Paul", "last_name": "Durand", "email": "not-an-email"},
         {"first_name": "Paul", "last_name": "Durand", "email": "paul@example.org"},
         {"first_name": "Paulo", "last_name": "Durand", "email": "PAUL@example.org"},
+        {
+            "first_name": "Pablo",
+            "last_name": "D",
+            "email": "paul@example.org",
+            "external_id": "c-2",
+        },
     ]
     response = client.post(CONTACTS, json={"items": items}, headers=staff_headers)
     assert response.status_code == 207
     results = response.get_json()["results"]
-    assert [r["status"] for r in results] == [201, 200, 422, 201, 409]
+    # The e-mail is the natural key of an item without external_id: the fifth item updates
+    # the fourth's contact; the sixth would create a second active contact with it (409).
+    assert [r["status"] for r in results] == [201, 200, 422, 201, 200, 409]
     assert results[0]["id"] == results[1]["id"]
+    assert results[3]["id"] == results[4]["id"]
+    assert results[5]["problem"]["errors"]["email"]
+    paul = client.get(f"/api/v1/contacts/{results[3]['id']}", headers=staff_headers).get_json()
+    assert paul["first_name"] == "Paulo"
     assert _count(session, Contact) == 2
+
+
+def test_a_member_item_without_external_id_is_upserted_by_its_siren(client, session, staff_headers):
+    created = client.post(
+        "/api/v1/members",
+        json={"name": "Known by SIREN", "category": "sme", "siren": "552120222"},
+        headers=staff_headers,
+    ).get_json()
+    before = last_seq(session)
+    items = [
+        {"name": "Renamed", "category": "sme", "siren": "552120222"},
+        {"name": "New", "category": "sme", "siren": "732829320"},
+    ]
+    results = client.post(MEMBERS, json={"items": items}, headers=staff_headers).get_json()[
+        "results"
+    ]
+    assert [r["status"] for r in results] == [200, 201]
+    assert results[0]["id"] == created["id"]
+    member = client.get(f"/api/v1/members/{created['id']}", headers=staff_headers).get_json()
+    assert member["name"] == "Renamed"
+    assert _count(session, Member) == 2
+    assert [e.event_type for e in entries_after(session, before)] == [
+        "member.updated",
+        "member.created",
+    ]
 
 
 @pytest.mark.parametrize(
