@@ -100,10 +100,9 @@ class MemberBatchWrite(MethodView):
         Each item is a member as `POST /members` takes it, upserted by its natural key: one
         with an `external_id` updates the member that has it (only the fields sent change) or
         creates it; one without, by its `siren` in the same way; one with neither is created.
-        The answer is 207
-        with one result per item, in the order sent: `status` 201 or 200 and the member's
-        `id`, or the `problem` that refused the item (422, 409...). Items are independent
-        unless `atomic` is `true`: then all are written or none.
+        The answer is 207 with one result per item, in the order sent: `status` 201 or 200
+        and the member's `id`, or the `problem` that refused the item (422, 409...). Items are
+        independent unless `atomic` is `true`: then all are written or none.
         """
         return write_batch(body["items"], write_member_item, atomic=body["atomic"])
 
