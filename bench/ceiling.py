@@ -572,8 +572,8 @@ def list_interactions() -> Response:
 
 
 # services/timeline.py for a member: one UNION ALL, keyset on (time, kind, id), newest first;
-# interactions, the member record, event registrations, R&D projects (the bench user is an admin:
-# no confidentiality condition) and memberships (services/membership_timeline.py).
+# interactions, the member record, event registrations and check-ins, R&D projects (the bench
+# user is an admin: no confidentiality condition) and memberships (services/membership_timeline.py).
 _PLAN_ITEM = """SELECT {at}, CAST('{kind}' AS VARCHAR(30)), memberships.id,
 CAST('{prefix}' || membership_plans.name AS VARCHAR(200)), CAST('memberships' AS VARCHAR(30)),
 memberships.id
@@ -607,6 +607,12 @@ CAST('Event registration: ' || events.title AS VARCHAR(200)),
 CAST('registrations' AS VARCHAR(30)), registrations.id
 FROM registrations JOIN events ON events.id = registrations.event_id
 WHERE registrations.member_id = %(id)s::UUID
+UNION ALL
+SELECT registrations.checked_in_at, CAST('registration.attended' AS VARCHAR(30)),
+registrations.id, CAST('Attended: ' || events.title AS VARCHAR(200)),
+CAST('registrations' AS VARCHAR(30)), registrations.id
+FROM registrations JOIN events ON events.id = registrations.event_id
+WHERE registrations.member_id = %(id)s::UUID AND registrations.checked_in_at IS NOT NULL
 UNION ALL
 SELECT project_partners.created_at, CAST('project' AS VARCHAR(30)), projects.id,
 CAST(projects.acronym || ': ' || projects.title AS VARCHAR(200)),

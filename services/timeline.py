@@ -62,12 +62,14 @@ INTERACTION = "interaction"
 RECORD_CREATED = "record.created"
 RECORD_ARCHIVED = "record.archived"
 REGISTRATION = "registration"
+ATTENDANCE = "registration.attended"
 PROJECT = "project"
 TIMELINE_KINDS = (
     INTERACTION,
     RECORD_CREATED,
     RECORD_ARCHIVED,
     REGISTRATION,
+    ATTENDANCE,
     PROJECT,
     *MEMBERSHIP_KINDS,
 )
@@ -140,6 +142,7 @@ def _sources(
 
     sources = {INTERACTION: interactions, RECORD_CREATED: created, RECORD_ARCHIVED: archived}
     sources[REGISTRATION] = _registrations(record)
+    sources[ATTENDANCE] = _attendances(record)
     if record is Member:
         sources[PROJECT] = _member_projects
     return sources
@@ -184,6 +187,27 @@ def _member_projects(_visible: ColumnElement[bool], record_id: Any) -> Select[An
         .join(Project, Project.id == ProjectPartner.project_id)
         .where(ProjectPartner.member_id == record_id, visible)
     )
+
+
+def _attendances(record: type[Member] | type[Contact]) -> Source:
+    """Check-ins at events of the member's people or of the contact, at the time they
+    were checked in (attendance, as funders count it)."""
+    column = Registration.member_id if record is Member else Registration.contact_id
+
+    def attendances(_visible: ColumnElement[bool], record_id: Any) -> Select[Any]:
+        return (
+            _row(
+                Registration.checked_in_at,
+                ATTENDANCE,
+                Registration.id,
+                literal("Attended: ") + Event.title,
+                "registrations",
+            )
+            .join(Event, Event.id == Registration.event_id)
+            .where(column == record_id, Registration.checked_in_at.is_not(None))
+        )
+
+    return attendances
 
 
 def _encode_cursor(item: TimelineItem) -> str:
