@@ -328,10 +328,14 @@ def _insert_in_one_statement(
 def _execute_on_driver(session: Session, sql: str, params: Mapping[str, Any]) -> list[Any]:
     """Run ``sql`` on the transaction's driver cursor: the statement is fixed text, so
     SQLAlchemy's execution layer would only add cost to every write (measured by
-    bench.journal). Its errors are raised as SQLAlchemy's, as any other statement's are."""
+    bench.journal). Its errors are raised as SQLAlchemy's, as any other statement's are, and
+    the engine's ``before_cursor_execute`` listeners still see it (statement counts and
+    logging stay true)."""
     connection = session.connection()
     dbapi = connection.dialect.loaded_dbapi
     cursor = connection.connection.cursor()
+    if connection._has_events or connection.engine._has_events:  # noqa: SLF001 - cheap test
+        connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
     try:
         cursor.execute(sql, params)
         return cursor.fetchall() if cursor.description else []
