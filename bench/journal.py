@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from api import create_app
 from api.config import Settings
 from api.extensions import db
+from bench.servers import UNLIMITED_RATES
 from services import journal
 from services.migrations import upgrade_database
 from services.users import create_user
@@ -56,8 +57,9 @@ def _fresh_database(url: str) -> None:
 
 
 def _settings(url: str, instance: Path, redis_url: str) -> Settings:
+    # The benchmark measures writes, not refusals: the rate limits count but never refuse.
     return Settings.from_env(
-        {},
+        UNLIMITED_RATES,
         env="production",
         database_url=url,
         jwt_secret_key=SECRET,
