@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, make_url, text
 from stdnum import luhn
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/mrm_h6_bench"
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/mrm_bench_imports"
 HEADERS = ["Raison sociale", "Catégorie", "SIREN", "SIRET", "Code postal", "Ville", "Courriel",
            "Année de création", "Référence"]  # fmt: skip
 CITIES = [("91000", "Évry-Courcouronnes"), ("75013", "Paris"), ("94000", "Créteil"),
