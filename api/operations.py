@@ -48,6 +48,8 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("imports.MembersImportTemplate", "get"): "getMembersImportTemplate",
     ("imports.ContactsImport", "post"): "importContacts",
     ("imports.ContactsImportTemplate", "get"): "getContactsImportTemplate",
+    ("imports.MembershipsImport", "post"): "importMemberships",
+    ("imports.MembershipsImportTemplate", "get"): "getMembershipsImportTemplate",
     ("imports.ImportById", "get"): "getImport",
     ("imports.ImportReportCsv", "get"): "getImportReport",
     ("domains.Domains", "get"): "listDomains",

@@ -7,6 +7,7 @@ from schemas.fields import QueryFlag, Text
 
 MEMBER_KEYS = ["external_id", "siren"]
 CONTACT_KEYS = ["email", "external_id"]
+EXTERNAL_ID_KEYS = ["external_id"]
 IMPORT_MODES = ["upsert", "create"]
 IMPORT_STATUSES = ["queued", "running", "succeeded", "failed"]
 
@@ -57,6 +58,15 @@ class ContactImportQuery(ImportQuery):
             "description": "The natural key rows are matched on (default `email`, among "
             "active contacts)."
         },
+    )
+
+
+class ExternalIdImportQuery(ImportQuery):
+    """How to import records matched on their `external_id` (memberships...)."""
+
+    key = ma.fields.String(
+        validate=ma.validate.OneOf(EXTERNAL_ID_KEYS),
+        metadata={"description": "The natural key rows are matched on: `external_id`."},
     )
 
 

@@ -16,7 +16,12 @@ from api.jobs import app_jobs
 from api.request_context import RAW_BODY_ENDPOINTS
 from api.responses import ETAG, LOCATION, etag_headers, with_etag
 from models import Import
-from schemas.imports import ContactImportQuery, ImportOut, MemberImportQuery
+from schemas.imports import (
+    ContactImportQuery,
+    ExternalIdImportQuery,
+    ImportOut,
+    MemberImportQuery,
+)
 from services import strict_json
 from services.errors import InvalidInput
 from services.imports.parsing import FORMATS, JSON, media_type_of
@@ -187,6 +192,47 @@ class ContactsImportTemplate(MethodView):
     def get(self) -> Response:
         """Download the contacts import template (CSV header row)"""
         return Response(template_csv(importer_for("contacts")), mimetype="text/csv")
+
+
+@blp.route("/memberships")
+class MembershipsImport(MethodView):
+    @blp.auth("memberships:write")
+    @blp.arguments(ExternalIdImportQuery(), location="query", as_kwargs=True)
+    @blp.doc(requestBody=_FILE_BODY)
+    @blp.record_response(ImportOut())
+    @blp.alt_response(
+        202,
+        schema=ImportOut(),
+        description="Accepted: a large file is imported by a job; follow `Location`.",
+        headers={"ETag": ETAG, "Location": LOCATION},
+        success=True,
+    )
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    def post(self, **query: Any) -> Any:
+        """Import memberships from a file
+
+        Rows are matched on `external_id` and go through the checks of `POST /memberships`:
+        the member is named by `member_external_id` or `member_siren`, the plan by its code,
+        and the fee is computed from the plan's schedule (no fee column: a fee set by hand
+        stays an API operation). A membership found keeps its terms (member, plan, period,
+        turnover, exemption: another value is refused, naming the column); `approved_on` and
+        `notes` are updated. Small files answer 200, large ones 202 (see members).
+        """
+        return _submit("memberships", query)
+
+
+RAW_BODY_ENDPOINTS.add("imports.MembershipsImport")
+
+
+@blp.route("/memberships/template")
+class MembershipsImportTemplate(MethodView):
+    @blp.auth("memberships:write")
+    @blp.response(200, description="A CSV with the header row.", content_type="text/csv")
+    def get(self) -> Response:
+        """Download the memberships import template (CSV header row)"""
+        return Response(template_csv(importer_for("memberships")), mimetype="text/csv")
 
 
 def _readable(import_id: uuid.UUID) -> Import:
