@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from models import JournalEntry, Membership
 from tests.imports.files import write_csv
-from tests.memberships.factories import make_member, make_plan, make_schedule
 from tests.members.factories import valid_siren
+from tests.memberships.factories import make_member, make_plan, make_schedule
 
 URL = "/api/v1/imports/memberships"
 HEADERS = ["Référence", "SIREN", "Formule", "Date de début", "Approuvée le", "Commentaire"]
@@ -31,7 +31,7 @@ def sirens(session):
     return sirens
 
 
-@pytest.mark.parametrize("encoding,bom", [("cp1252", False), ("utf-8", True)])
+@pytest.mark.parametrize(("encoding", "bom"), [("cp1252", False), ("utf-8", True)])
 def test_memberships_are_created_at_the_schedules_fee(
     client, staff_headers, session, sirens, encoding, bom
 ):
