@@ -50,6 +50,8 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("imports.ContactsImportTemplate", "get"): "getContactsImportTemplate",
     ("imports.MembershipsImport", "post"): "importMemberships",
     ("imports.MembershipsImportTemplate", "get"): "getMembershipsImportTemplate",
+    ("imports.PaymentsImport", "post"): "importPayments",
+    ("imports.PaymentsImportTemplate", "get"): "getPaymentsImportTemplate",
     ("imports.ImportById", "get"): "getImport",
     ("imports.ImportReportCsv", "get"): "getImportReport",
     ("domains.Domains", "get"): "listDomains",

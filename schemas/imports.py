@@ -8,6 +8,7 @@ from schemas.fields import QueryFlag, Text
 MEMBER_KEYS = ["external_id", "siren"]
 CONTACT_KEYS = ["email", "external_id"]
 EXTERNAL_ID_KEYS = ["external_id"]
+PAYMENT_KEYS = ["reference"]
 IMPORT_MODES = ["upsert", "create"]
 IMPORT_STATUSES = ["queued", "running", "succeeded", "failed"]
 
@@ -67,6 +68,18 @@ class ExternalIdImportQuery(ImportQuery):
     key = ma.fields.String(
         validate=ma.validate.OneOf(EXTERNAL_ID_KEYS),
         metadata={"description": "The natural key rows are matched on: `external_id`."},
+    )
+
+
+class PaymentImportQuery(ImportQuery):
+    """How to import membership payments."""
+
+    key = ma.fields.String(
+        validate=ma.validate.OneOf(PAYMENT_KEYS),
+        metadata={
+            "description": "The natural key rows are matched on: the payment's `reference`, "
+            "within its membership."
+        },
     )
 
 

@@ -21,6 +21,7 @@ from schemas.imports import (
     ExternalIdImportQuery,
     ImportOut,
     MemberImportQuery,
+    PaymentImportQuery,
 )
 from services import strict_json
 from services.errors import InvalidInput
@@ -233,6 +234,48 @@ class MembershipsImportTemplate(MethodView):
     def get(self) -> Response:
         """Download the memberships import template (CSV header row)"""
         return Response(template_csv(importer_for("memberships")), mimetype="text/csv")
+
+
+@blp.route("/payments")
+class PaymentsImport(MethodView):
+    @blp.auth("memberships:write")
+    @blp.arguments(PaymentImportQuery(), location="query", as_kwargs=True)
+    @blp.doc(requestBody=_FILE_BODY)
+    @blp.record_response(ImportOut())
+    @blp.alt_response(
+        202,
+        schema=ImportOut(),
+        description="Accepted: a large file is imported by a job; follow `Location`.",
+        headers={"ETag": ETAG, "Location": LOCATION},
+        success=True,
+    )
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    def post(self, **query: Any) -> Any:
+        """Import membership payments from a file
+
+        Each row is a payment (or a refund, negative with a `reason`) of the membership named
+        by `membership_external_id`, under the rules of `POST /memberships/{id}/payments`
+        (currency, balance, refunds within what was paid). Amounts are integer cents in
+        `amount_cents`, or euros in `amount` (`Montant`: `1 234,50` or `1234.50`, at most two
+        decimals). A payment is never edited: rows are matched on their `reference` within the
+        membership; one recorded alike is unchanged, a different one refused. Small files
+        answer 200, large ones 202 (see members).
+        """
+        return _submit("payments", query)
+
+
+RAW_BODY_ENDPOINTS.add("imports.PaymentsImport")
+
+
+@blp.route("/payments/template")
+class PaymentsImportTemplate(MethodView):
+    @blp.auth("memberships:write")
+    @blp.response(200, description="A CSV with the header row.", content_type="text/csv")
+    def get(self) -> Response:
+        """Download the payments import template (CSV header row)"""
+        return Response(template_csv(importer_for("payments")), mimetype="text/csv")
 
 
 def _readable(import_id: uuid.UUID) -> Import:

@@ -9,9 +9,7 @@ does: a row with another member, plan, period, turnover or exemption is refused 
 column; only ``approved_on`` and ``notes`` are updated.
 """
 
-import uuid
 from collections.abc import Mapping
-from datetime import date, timedelta
 from typing import Any
 
 import marshmallow as ma
@@ -25,9 +23,7 @@ from services.imports.columns import HeaderMatch, row_input
 from services.imports.contacts import _member_of, _MemberRefs, _members
 from services.imports.runner import ImportOptions, Row
 from services.journal import record_action
-from services.membership_fees import compute_quote
-from services.membership_plans import member_for_fee, plan_by_code, schedule_for_period
-from services.memberships import find_overlap
+from services.memberships import stage_membership
 
 MEMBERSHIP_ALIASES: dict[str, tuple[str, ...]] = {
     "external_id": (
@@ -45,6 +41,10 @@ MEMBERSHIP_ALIASES: dict[str, tuple[str, ...]] = {
     "notes": ("commentaire", "remarques", "comments"),
 }  # fmt: skip
 # What an existing membership was created with; a row may repeat it, not change it.
+_CREATE_FIELDS = (
+    "member_id", "plan", "start_date", "end_date", "approved_on", "turnover_cents", "exemption",
+    "notes",
+)  # fmt: skip
 _TERMS = ("member_id", "plan", "start_date", "end_date", "turnover_cents", "exemption")
 
 
@@ -131,46 +131,15 @@ def _matching(session: Session, rows: list[Row]) -> dict[str, Membership]:
     return {membership.external_id: membership for membership in session.scalars(stmt)}
 
 
-def _create(session: Session, fields: Mapping[str, Any]) -> Membership:
-    """``create_membership``'s steps, staged without committing (the import commits)."""
-    plan = plan_by_code(session, fields["plan"])
-    if not plan.is_active:
-        raise InvalidInput({"plan": [f"Plan {plan.code!r} is not open to new memberships."]})
-    start: date = fields["start_date"]
-    member = member_for_fee(session, fields["member_id"])
-    quote = compute_quote(
-        plan=plan,
-        schedule=schedule_for_period(session, plan, start.year),
-        member=member,
-        start=start,
-        turnover_cents=fields.get("turnover_cents"),
-        exemption=fields.get("exemption"),
-    )
-    end = fields.get("end_date") or quote.period.end
-    if clash := find_overlap(session, member.id, start, end):
-        raise clash
-    membership = Membership(
-        id=uuid.uuid4(),
-        member_id=member.id,
-        plan_id=plan.id,
-        year=quote.period.year,
-        start_date=start,
-        end_date=end,
-        grace_until=end + timedelta(days=plan.grace_days),
-        approved_on=fields.get("approved_on"),
-        fee_cents=quote.fee_cents,
-        currency=quote.currency,
-        schedule_fee_cents=quote.fee_cents,
-        fee_basis=quote.basis,
-        declared_turnover_cents=fields.get("turnover_cents"),
-        exemption=fields.get("exemption"),
-        notes=fields.get("notes"),
+def _create(session: Session, fields: Mapping[str, Any]) -> None:
+    """``create_membership``'s rules (``stage_membership``), the fee from the schedule."""
+    stage_membership(
+        session,
+        **{name: fields[name] for name in _CREATE_FIELDS if name in fields},
         external_id=fields["external_id"],
     )
-    session.add(membership)
     # The next row's overlap check must see this one (one member, two rows in a chunk).
     session.flush()
-    return membership
 
 
 def _update(session: Session, membership: Membership, fields: Mapping[str, Any]) -> str:

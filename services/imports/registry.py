@@ -4,12 +4,14 @@ from services.errors import NotFound
 from services.imports.contacts import ContactImporter
 from services.imports.members import MemberImporter
 from services.imports.memberships import MembershipImporter
+from services.imports.payments import PaymentImporter
 from services.imports.runner import Importer
 
 IMPORTERS: dict[str, Importer] = {
     "members": MemberImporter(),
     "contacts": ContactImporter(),
     "memberships": MembershipImporter(),
+    "payments": PaymentImporter(),
 }
 
 
