@@ -52,6 +52,8 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("imports.MembershipsImportTemplate", "get"): "getMembershipsImportTemplate",
     ("imports.PaymentsImport", "post"): "importPayments",
     ("imports.PaymentsImportTemplate", "get"): "getPaymentsImportTemplate",
+    ("imports.InteractionsImport", "post"): "importInteractions",
+    ("imports.InteractionsImportTemplate", "get"): "getInteractionsImportTemplate",
     ("imports.ImportById", "get"): "getImport",
     ("imports.ImportReportCsv", "get"): "getImportReport",
     ("domains.Domains", "get"): "listDomains",

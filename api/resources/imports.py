@@ -278,6 +278,47 @@ class PaymentsImportTemplate(MethodView):
         return Response(template_csv(importer_for("payments")), mimetype="text/csv")
 
 
+@blp.route("/interactions")
+class InteractionsImport(MethodView):
+    @blp.auth("interactions:write")
+    @blp.arguments(ExternalIdImportQuery(), location="query", as_kwargs=True)
+    @blp.doc(requestBody=_FILE_BODY)
+    @blp.record_response(ImportOut())
+    @blp.alt_response(
+        202,
+        schema=ImportOut(),
+        description="Accepted: a large file is imported by a job; follow `Location`.",
+        headers={"ETag": ETAG, "Location": LOCATION},
+        success=True,
+    )
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    def post(self, **query: Any) -> Any:
+        """Import interactions from a file
+
+        Rows are matched on `external_id` and go through the checks of `POST /interactions`.
+        Members are named by `member_external_ids` or `member_sirens`, contacts by
+        `contact_emails` or `contact_external_ids` (several separated by `,`, `;` or `|`), the
+        owner by `owner_email` (default: you). `occurred_at` is ISO 8601 or `DD/MM/YYYY
+        [HH:MM]`, Paris time without an offset. Created interactions have `source` `import`.
+        Small files answer 200, large ones 202 (see members).
+        """
+        return _submit("interactions", query)
+
+
+RAW_BODY_ENDPOINTS.add("imports.InteractionsImport")
+
+
+@blp.route("/interactions/template")
+class InteractionsImportTemplate(MethodView):
+    @blp.auth("interactions:write")
+    @blp.response(200, description="A CSV with the header row.", content_type="text/csv")
+    def get(self) -> Response:
+        """Download the interactions import template (CSV header row)"""
+        return Response(template_csv(importer_for("interactions")), mimetype="text/csv")
+
+
 def _readable(import_id: uuid.UUID) -> Import:
     """The import, for a caller who may write the resource it imports into."""
     record = get_import(db.session, import_id)

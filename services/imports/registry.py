@@ -2,6 +2,7 @@
 
 from services.errors import NotFound
 from services.imports.contacts import ContactImporter
+from services.imports.interactions import InteractionImporter
 from services.imports.members import MemberImporter
 from services.imports.memberships import MembershipImporter
 from services.imports.payments import PaymentImporter
@@ -12,6 +13,7 @@ IMPORTERS: dict[str, Importer] = {
     "contacts": ContactImporter(),
     "memberships": MembershipImporter(),
     "payments": PaymentImporter(),
+    "interactions": InteractionImporter(),
 }
 
 
