@@ -54,6 +54,8 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("imports.PaymentsImportTemplate", "get"): "getPaymentsImportTemplate",
     ("imports.InteractionsImport", "post"): "importInteractions",
     ("imports.InteractionsImportTemplate", "get"): "getInteractionsImportTemplate",
+    ("imports.RegistrationsImport", "post"): "importRegistrations",
+    ("imports.RegistrationsImportTemplate", "get"): "getRegistrationsImportTemplate",
     ("imports.ImportById", "get"): "getImport",
     ("imports.ImportReportCsv", "get"): "getImportReport",
     ("domains.Domains", "get"): "listDomains",

@@ -9,6 +9,7 @@ MEMBER_KEYS = ["external_id", "siren"]
 CONTACT_KEYS = ["email", "external_id"]
 EXTERNAL_ID_KEYS = ["external_id"]
 PAYMENT_KEYS = ["reference"]
+REGISTRATION_KEYS = ["event_external_id"]
 IMPORT_MODES = ["upsert", "create"]
 IMPORT_STATUSES = ["queued", "running", "succeeded", "failed"]
 
@@ -79,6 +80,18 @@ class PaymentImportQuery(ImportQuery):
         metadata={
             "description": "The natural key rows are matched on: the payment's `reference`, "
             "within its membership."
+        },
+    )
+
+
+class RegistrationImportQuery(ImportQuery):
+    """How to import event registrations."""
+
+    key = ma.fields.String(
+        validate=ma.validate.OneOf(REGISTRATION_KEYS),
+        metadata={
+            "description": "Rows are matched within the event named by `event_external_id`, "
+            "on the participant (contact, guest e-mail, or guest name and organisation)."
         },
     )
 

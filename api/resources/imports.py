@@ -22,6 +22,7 @@ from schemas.imports import (
     ImportOut,
     MemberImportQuery,
     PaymentImportQuery,
+    RegistrationImportQuery,
 )
 from services import strict_json
 from services.errors import InvalidInput
@@ -317,6 +318,48 @@ class InteractionsImportTemplate(MethodView):
     def get(self) -> Response:
         """Download the interactions import template (CSV header row)"""
         return Response(template_csv(importer_for("interactions")), mimetype="text/csv")
+
+
+@blp.route("/registrations")
+class RegistrationsImport(MethodView):
+    @blp.auth("events:write")
+    @blp.arguments(RegistrationImportQuery(), location="query", as_kwargs=True)
+    @blp.doc(requestBody=_FILE_BODY)
+    @blp.record_response(ImportOut())
+    @blp.alt_response(
+        202,
+        schema=ImportOut(),
+        description="Accepted: a large file is imported by a job; follow `Location`.",
+        headers={"ETag": ETAG, "Location": LOCATION},
+        success=True,
+    )
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    def post(self, **query: Any) -> Any:
+        """Import event registrations from a file
+
+        Each row registers, for the event named by `event_external_id`, a contact (by
+        `contact_email`; `member_external_id` or `member_siren` for the organisation they come
+        for) or a guest (`guest_name`, `guest_email`, `guest_organisation`, `guest_category`),
+        under the rules of `POST /events/{id}/registrations` applied row by row in the file's
+        order: once the seats are taken the next rows are waitlisted. Rows are matched on the
+        participant within the event; a registration found keeps its role, its `notes` are
+        updated. Small files answer 200, large ones 202 (see members).
+        """
+        return _submit("registrations", query)
+
+
+RAW_BODY_ENDPOINTS.add("imports.RegistrationsImport")
+
+
+@blp.route("/registrations/template")
+class RegistrationsImportTemplate(MethodView):
+    @blp.auth("events:write")
+    @blp.response(200, description="A CSV with the header row.", content_type="text/csv")
+    def get(self) -> Response:
+        """Download the registrations import template (CSV header row)"""
+        return Response(template_csv(importer_for("registrations")), mimetype="text/csv")
 
 
 def _readable(import_id: uuid.UUID) -> Import:

@@ -6,6 +6,7 @@ from services.imports.interactions import InteractionImporter
 from services.imports.members import MemberImporter
 from services.imports.memberships import MembershipImporter
 from services.imports.payments import PaymentImporter
+from services.imports.registrations import RegistrationImporter
 from services.imports.runner import Importer
 
 IMPORTERS: dict[str, Importer] = {
@@ -14,6 +15,7 @@ IMPORTERS: dict[str, Importer] = {
     "memberships": MembershipImporter(),
     "payments": PaymentImporter(),
     "interactions": InteractionImporter(),
+    "registrations": RegistrationImporter(),
 }
 
 
