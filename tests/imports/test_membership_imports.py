@@ -116,3 +116,13 @@ def test_membership_imports_need_the_memberships_scope(client, viewer_headers, s
     assert _post(client, staff_headers, data, "?key=siren").status_code == 422
     assert _post(client, staff_headers, data, "?mode=merge").status_code == 422
     assert _post(client, staff_headers, b"").status_code == 422
+
+
+def test_a_dry_run_reports_and_writes_nothing(client, staff_headers, session, sirens):
+    rows = [["ADH-1", sirens[0], "full", "01/01/2025", "", ""]]
+    entries = _count(session, JournalEntry)
+    response = _post(client, staff_headers, write_csv(HEADERS, rows), "?dry_run=true")
+    report = response.json["report"]
+    assert (report["created"], report["dry_run"], report["written"]) == (1, True, False)
+    assert _count(session, Membership) == 0
+    assert _count(session, JournalEntry) == entries

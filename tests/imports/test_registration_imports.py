@@ -100,3 +100,15 @@ def test_registration_imports_need_the_events_scope(client, viewer_headers, staf
     assert template.text.startswith("event_external_id,contact_email")
     assert _post(client, staff_headers, data, "?key=email").status_code == 422
     assert _post(client, staff_headers, data, "?filename=" + "x" * 300).status_code == 422
+
+
+def test_a_dry_run_counts_seats_and_writes_nothing(client, staff_headers, session, world):
+    rows = [
+        ["EVT-2025-01", "", f"Invité {number}", f"invite{number}@exemple.fr", "", ""]
+        for number in range(3)
+    ]
+    entries = _count(session, JournalEntry)
+    report = _post(client, staff_headers, write_csv(HEADERS, rows), "?dry_run=true").json["report"]
+    assert (report["created"], report["failed"], report["written"]) == (3, 0, False)
+    assert _count(session, Registration) == 0
+    assert _count(session, JournalEntry) == entries
