@@ -7,6 +7,9 @@ from schemas.fields import QueryFlag, Text
 
 MEMBER_KEYS = ["external_id", "siren"]
 CONTACT_KEYS = ["email", "external_id"]
+EXTERNAL_ID_KEYS = ["external_id"]
+PAYMENT_KEYS = ["reference"]
+REGISTRATION_KEYS = ["event_external_id"]
 IMPORT_MODES = ["upsert", "create"]
 IMPORT_STATUSES = ["queued", "running", "succeeded", "failed"]
 
@@ -56,6 +59,39 @@ class ContactImportQuery(ImportQuery):
         metadata={
             "description": "The natural key rows are matched on (default `email`, among "
             "active contacts)."
+        },
+    )
+
+
+class ExternalIdImportQuery(ImportQuery):
+    """How to import records matched on their `external_id` (memberships...)."""
+
+    key = ma.fields.String(
+        validate=ma.validate.OneOf(EXTERNAL_ID_KEYS),
+        metadata={"description": "The natural key rows are matched on: `external_id`."},
+    )
+
+
+class PaymentImportQuery(ImportQuery):
+    """How to import membership payments."""
+
+    key = ma.fields.String(
+        validate=ma.validate.OneOf(PAYMENT_KEYS),
+        metadata={
+            "description": "The natural key rows are matched on: the payment's `reference`, "
+            "within its membership."
+        },
+    )
+
+
+class RegistrationImportQuery(ImportQuery):
+    """How to import event registrations."""
+
+    key = ma.fields.String(
+        validate=ma.validate.OneOf(REGISTRATION_KEYS),
+        metadata={
+            "description": "Rows are matched within the event named by `event_external_id`, "
+            "on the participant (contact, guest e-mail, or guest name and organisation)."
         },
     )
 

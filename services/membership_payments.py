@@ -76,6 +76,34 @@ def record_payment(
     row is locked while the total is read, so two payments at once cannot both fit.
     """
     membership = _membership(session, membership_id, lock=True)
+    payment = stage_payment(
+        session,
+        membership,
+        amount_cents=amount_cents,
+        paid_on=paid_on,
+        method=method,
+        currency=currency,
+        reference=reference,
+        reason=reason,
+    )
+    commit(session)
+    return payment
+
+
+def stage_payment(
+    session: Session,
+    membership: Membership,
+    *,
+    amount_cents: int,
+    paid_on: date,
+    method: str,
+    currency: str = "EUR",
+    reference: str | None = None,
+    reason: str | None = None,
+) -> MembershipPayment:
+    """``record_payment``'s checks and the payment, added to the session but not committed
+    (an import commits a whole chunk); the caller holds the membership (locked or not)."""
+    membership_id = membership.id
     if currency != membership.currency:
         raise InvalidInput({"currency": [f"The membership is billed in {membership.currency}."]})
     paid = paid_total(session, membership_id)
@@ -110,5 +138,4 @@ def record_payment(
         "paid" if amount_cents > 0 else "refunded",
         {"payment_id": [None, payment.id], "paid_cents": [paid, paid + amount_cents]},
     )
-    commit(session)
     return payment

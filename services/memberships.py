@@ -212,6 +212,43 @@ def create_membership(
     hand needs the memberships:admin scope and a reason, and the schedule's fee is kept beside
     it. Periods of one member never overlap (409).
     """
+    membership = stage_membership(
+        session,
+        member_id=member_id,
+        plan=plan,
+        start_date=start_date,
+        end_date=end_date,
+        approved_on=approved_on,
+        turnover_cents=turnover_cents,
+        exemption=exemption,
+        fee_cents=fee_cents,
+        fee_override_reason=fee_override_reason,
+        notes=notes,
+        external_id=external_id,
+        may_override_fee=may_override_fee,
+    )
+    commit_membership(session, membership)
+    return get_membership(session, membership.id, as_of=as_of)
+
+
+def stage_membership(
+    session: Session,
+    *,
+    member_id: uuid.UUID,
+    plan: str,
+    start_date: date,
+    end_date: date | None = None,
+    approved_on: date | None = None,
+    turnover_cents: int | None = None,
+    exemption: str | None = None,
+    fee_cents: int | None = None,
+    fee_override_reason: str | None = None,
+    notes: str | None = None,
+    external_id: str | None = None,
+    may_override_fee: bool = False,
+) -> Membership:
+    """``create_membership``'s checks and the new membership, added to the session but not
+    committed (an import commits a whole chunk)."""
     if fee_cents is not None and not may_override_fee:
         raise PermissionDenied(f"Setting the fee by hand needs the {OVERRIDE_SCOPE!r} scope.")
     membership_plan = plan_by_code(session, plan)
@@ -256,8 +293,7 @@ def create_membership(
     ):
         raise _duplicate_external_id(session, external_id)
     session.add(membership)
-    commit_membership(session, membership)
-    return get_membership(session, membership.id, as_of=as_of)
+    return membership
 
 
 def update_membership(

@@ -256,6 +256,26 @@ def register_for_event(session: Session, *, event_id: uuid.UUID, **fields: Any) 
     with its position; refused by the rules of the module docstring."""
     now = utcnow()
     event = lock_event(session, event_id)  # held until the commit: one seat count at a time
+    registration, position = stage_registration(session, event, fields, now=now)
+    duplicate_factory = _duplicate_factory(session, event.id, fields)
+    commit(
+        session,
+        {
+            "uq_registrations_event_id_contact_id": duplicate_factory,
+            "uq_registrations_event_id_guest_email": duplicate_factory,
+        },
+    )
+    # Everything the answer shows is in memory (nothing expires on commit): no re-read.
+    set_committed_value(registration, "waitlist_position", position)
+    return registration
+
+
+def stage_registration(
+    session: Session, event: Event, fields: Mapping[str, Any], *, now: datetime
+) -> tuple[Registration, int | None]:
+    """``register_for_event``'s rules and the registration (with its waiting-list position),
+    added to the session but not committed; ``event`` is locked by the caller. An import
+    stages its rows one after the other, each counting the seats the previous ones took."""
     seat = takes_seat(fields.get("role") or "attendee")
     _check_open(event, seat=seat, now=now)
     member_id = _check_participant(session, fields)
@@ -292,17 +312,7 @@ def register_for_event(session: Session, *, event_id: uuid.UUID, **fields: Any) 
         registration.waitlist_number = next_waitlist_number(session, event.id)
         position = waiting_count(session, event.id) + 1
     session.add(registration)
-    duplicate_factory = _duplicate_factory(session, event.id, fields)
-    commit(
-        session,
-        {
-            "uq_registrations_event_id_contact_id": duplicate_factory,
-            "uq_registrations_event_id_guest_email": duplicate_factory,
-        },
-    )
-    # Everything the answer shows is in memory (nothing expires on commit): no re-read.
-    set_committed_value(registration, "waitlist_position", position)
-    return registration
+    return registration, position
 
 
 def _locked(session: Session, registration_id: uuid.UUID) -> tuple[Event, Registration]:

@@ -16,7 +16,14 @@ from api.jobs import app_jobs
 from api.request_context import RAW_BODY_ENDPOINTS
 from api.responses import ETAG, LOCATION, etag_headers, with_etag
 from models import Import
-from schemas.imports import ContactImportQuery, ImportOut, MemberImportQuery
+from schemas.imports import (
+    ContactImportQuery,
+    ExternalIdImportQuery,
+    ImportOut,
+    MemberImportQuery,
+    PaymentImportQuery,
+    RegistrationImportQuery,
+)
 from services import strict_json
 from services.errors import InvalidInput
 from services.imports.parsing import FORMATS, JSON, media_type_of
@@ -187,6 +194,172 @@ class ContactsImportTemplate(MethodView):
     def get(self) -> Response:
         """Download the contacts import template (CSV header row)"""
         return Response(template_csv(importer_for("contacts")), mimetype="text/csv")
+
+
+@blp.route("/memberships")
+class MembershipsImport(MethodView):
+    @blp.auth("memberships:write")
+    @blp.arguments(ExternalIdImportQuery(), location="query", as_kwargs=True)
+    @blp.doc(requestBody=_FILE_BODY)
+    @blp.record_response(ImportOut())
+    @blp.alt_response(
+        202,
+        schema=ImportOut(),
+        description="Accepted: a large file is imported by a job; follow `Location`.",
+        headers={"ETag": ETAG, "Location": LOCATION},
+        success=True,
+    )
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    def post(self, **query: Any) -> Any:
+        """Import memberships from a file
+
+        Rows are matched on `external_id` and go through the checks of `POST /memberships`:
+        the member is named by `member_external_id` or `member_siren`, the plan by its code,
+        and the fee is computed from the plan's schedule (no fee column: a fee set by hand
+        stays an API operation). A membership found keeps its terms (member, plan, period,
+        turnover, exemption: another value is refused, naming the column); `approved_on` and
+        `notes` are updated. Small files answer 200, large ones 202 (see members).
+        """
+        return _submit("memberships", query)
+
+
+RAW_BODY_ENDPOINTS.add("imports.MembershipsImport")
+
+
+@blp.route("/memberships/template")
+class MembershipsImportTemplate(MethodView):
+    @blp.auth("memberships:write")
+    @blp.response(200, description="A CSV with the header row.", content_type="text/csv")
+    def get(self) -> Response:
+        """Download the memberships import template (CSV header row)"""
+        return Response(template_csv(importer_for("memberships")), mimetype="text/csv")
+
+
+@blp.route("/payments")
+class PaymentsImport(MethodView):
+    @blp.auth("memberships:write")
+    @blp.arguments(PaymentImportQuery(), location="query", as_kwargs=True)
+    @blp.doc(requestBody=_FILE_BODY)
+    @blp.record_response(ImportOut())
+    @blp.alt_response(
+        202,
+        schema=ImportOut(),
+        description="Accepted: a large file is imported by a job; follow `Location`.",
+        headers={"ETag": ETAG, "Location": LOCATION},
+        success=True,
+    )
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    def post(self, **query: Any) -> Any:
+        """Import membership payments from a file
+
+        Each row is a payment (or a refund, negative with a `reason`) of the membership named
+        by `membership_external_id`, under the rules of `POST /memberships/{id}/payments`
+        (currency, balance, refunds within what was paid). Amounts are integer cents in
+        `amount_cents`, or euros in `amount` (`Montant`: `1 234,50` or `1234.50`, at most two
+        decimals). A payment is never edited: rows are matched on their `reference` within the
+        membership; one recorded alike is unchanged, a different one refused. Small files
+        answer 200, large ones 202 (see members).
+        """
+        return _submit("payments", query)
+
+
+RAW_BODY_ENDPOINTS.add("imports.PaymentsImport")
+
+
+@blp.route("/payments/template")
+class PaymentsImportTemplate(MethodView):
+    @blp.auth("memberships:write")
+    @blp.response(200, description="A CSV with the header row.", content_type="text/csv")
+    def get(self) -> Response:
+        """Download the payments import template (CSV header row)"""
+        return Response(template_csv(importer_for("payments")), mimetype="text/csv")
+
+
+@blp.route("/interactions")
+class InteractionsImport(MethodView):
+    @blp.auth("interactions:write")
+    @blp.arguments(ExternalIdImportQuery(), location="query", as_kwargs=True)
+    @blp.doc(requestBody=_FILE_BODY)
+    @blp.record_response(ImportOut())
+    @blp.alt_response(
+        202,
+        schema=ImportOut(),
+        description="Accepted: a large file is imported by a job; follow `Location`.",
+        headers={"ETag": ETAG, "Location": LOCATION},
+        success=True,
+    )
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    def post(self, **query: Any) -> Any:
+        """Import interactions from a file
+
+        Rows are matched on `external_id` and go through the checks of `POST /interactions`.
+        Members are named by `member_external_ids` or `member_sirens`, contacts by
+        `contact_emails` or `contact_external_ids` (several separated by `,`, `;` or `|`), the
+        owner by `owner_email` (default: you). `occurred_at` is ISO 8601 or `DD/MM/YYYY
+        [HH:MM]`, Paris time without an offset. Created interactions have `source` `import`.
+        Small files answer 200, large ones 202 (see members).
+        """
+        return _submit("interactions", query)
+
+
+RAW_BODY_ENDPOINTS.add("imports.InteractionsImport")
+
+
+@blp.route("/interactions/template")
+class InteractionsImportTemplate(MethodView):
+    @blp.auth("interactions:write")
+    @blp.response(200, description="A CSV with the header row.", content_type="text/csv")
+    def get(self) -> Response:
+        """Download the interactions import template (CSV header row)"""
+        return Response(template_csv(importer_for("interactions")), mimetype="text/csv")
+
+
+@blp.route("/registrations")
+class RegistrationsImport(MethodView):
+    @blp.auth("events:write")
+    @blp.arguments(RegistrationImportQuery(), location="query", as_kwargs=True)
+    @blp.doc(requestBody=_FILE_BODY)
+    @blp.record_response(ImportOut())
+    @blp.alt_response(
+        202,
+        schema=ImportOut(),
+        description="Accepted: a large file is imported by a job; follow `Location`.",
+        headers={"ETag": ETAG, "Location": LOCATION},
+        success=True,
+    )
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    def post(self, **query: Any) -> Any:
+        """Import event registrations from a file
+
+        Each row registers, for the event named by `event_external_id`, a contact (by
+        `contact_email`; `member_external_id` or `member_siren` for the organisation they come
+        for) or a guest (`guest_name`, `guest_email`, `guest_organisation`, `guest_category`),
+        under the rules of `POST /events/{id}/registrations` applied row by row in the file's
+        order: once the seats are taken the next rows are waitlisted. Rows are matched on the
+        participant within the event; a registration found keeps its role, its `notes` are
+        updated. Small files answer 200, large ones 202 (see members).
+        """
+        return _submit("registrations", query)
+
+
+RAW_BODY_ENDPOINTS.add("imports.RegistrationsImport")
+
+
+@blp.route("/registrations/template")
+class RegistrationsImportTemplate(MethodView):
+    @blp.auth("events:write")
+    @blp.response(200, description="A CSV with the header row.", content_type="text/csv")
+    def get(self) -> Response:
+        """Download the registrations import template (CSV header row)"""
+        return Response(template_csv(importer_for("registrations")), mimetype="text/csv")
 
 
 def _readable(import_id: uuid.UUID) -> Import:

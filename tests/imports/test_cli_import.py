@@ -61,3 +61,22 @@ def test_unknown_extension_needs_a_format(tmp_path):
     result = _run(tmp_path, "import", "members", str(path))
     assert result.exit_code == 2
     assert "--format" in result.output
+
+
+def test_cli_imports_interactions_and_names_their_owner(tmp_path):
+    assert _run(tmp_path, "db", "upgrade").exit_code == 0
+    rows = french_rows(1)
+    members = tmp_path / "adherents.csv"
+    members.write_bytes(write_csv(FRENCH_HEADERS, rows))
+    assert _run(tmp_path, "import", "members", str(members)).exit_code == 0
+    path = tmp_path / "echanges.csv"
+    headers = ["Référence", "Nature", "Type", "Objet", "Date", "SIREN"]
+    path.write_bytes(
+        write_csv(
+            headers, [["INT-1", "touchpoint", "call", "Appel de suivi", "15/03/2025", rows[0][2]]]
+        )  # fmt: skip
+    )
+    result = _run(tmp_path, "import", "interactions", str(path), "--json")
+    assert result.exit_code == 1  # no user runs the CLI: the owner must be named
+    report = json.loads(result.output[result.output.index("{") :])
+    assert [(p["line"], p["column"]) for p in report["errors"]] == [(2, "owner_email")]
