@@ -16,15 +16,14 @@ import math
 import threading
 import time
 
-import jwt as pyjwt
 from flask import Flask, Response, current_app, g, request
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded, RequestLimit
 from jwt.exceptions import PyJWTError
 from limits.storage import MemoryStorage
 
-from api.auth import ALGORITHM
 from api.config import Settings
 from api.problems import problem_response
+from api.token_claims import verified_claims
 
 EXTENSION_KEY = "mrm-limiter"
 AUTH_ENDPOINTS = frozenset({"auth.Token", "auth.Refresh"})
@@ -76,15 +75,14 @@ def caller_key() -> str:
     claims are kept for the authentication of this request, which then decodes nothing again.
     """
     scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-    if scheme.lower() == "bearer" and token.strip() and request_class() != "auth":
+    token = token.strip()
+    if scheme.lower() == "bearer" and token and request_class() != "auth":
         try:
-            claims = pyjwt.decode(
-                token.strip(), current_app.config["JWT_SECRET_KEY"], algorithms=[ALGORITHM]
-            )
+            claims = verified_claims(token, current_app.config["JWT_SECRET_KEY"])
         except PyJWTError:
             claims = None
         if isinstance(claims, dict) and claims.get("type", "access") == "access":
-            g.verified_access_claims = (token.strip(), claims)
+            g.verified_access_claims = (token, claims)
             if "cid" in claims:
                 return f"client:{claims['cid']}"
             if "sub" in claims:

@@ -68,9 +68,12 @@ def load_principal(
 
     The scopes granted are those of the token that the user's current role still grants.
     """
-    role = session.execute(
-        _OPEN_LOGIN_ROLE, {"user_id": user_id, "session_id": session_id}
-    ).scalar()
+    # On the connection: a Core statement needs none of the ORM session's execution steps.
+    role = (
+        session.connection()
+        .execute(_OPEN_LOGIN_ROLE, {"user_id": user_id, "session_id": session_id})
+        .scalar()
+    )
     if role is None:
         return None
     return Principal(
@@ -88,9 +91,11 @@ def load_client_principal(
 
     The scopes granted are those of the token that the client still holds.
     """
-    scopes = session.execute(
-        _ACTIVE_CLIENT_SCOPES, {"client_id": client_id, "now": utcnow()}
-    ).scalar()
+    scopes = (
+        session.connection()
+        .execute(_ACTIVE_CLIENT_SCOPES, {"client_id": client_id, "now": utcnow()})
+        .scalar()
+    )
     if scopes is None:
         return None
     return Principal(
