@@ -154,7 +154,7 @@ def export_child(database_url: str, limit: int | None) -> None:
         rows = size = 0
         for chunk in member_csv_lines(db.session, {}, limit=limit):
             size += len(chunk)
-            rows += chunk.count("\n")
+            rows += chunk.count(b"\n" if isinstance(chunk, bytes) else "\n")
         elapsed = time.perf_counter() - started
         cpu = _cpu_seconds() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

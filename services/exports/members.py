@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from models import Domain, Member, member_domains
+from services.exports.copy import copy_csv
 from services.exports.streaming import BATCH, csv_lines, ndjson_lines
 from services.members import MEMBER_SORT_KEYS, list_members
 
@@ -35,7 +36,8 @@ def _column(name: str, dialect: str) -> Any:
 def _statement(filters: Mapping[str, Any], sort: str, dialect: str = "sqlite") -> Select[Any]:
     """The list's filters and order, selecting plain columns instead of members."""
     listed = list_members(**filters)
-    columns = [_column(name, dialect) for name in COLUMNS]
+    # Labelled with the export's column names: COPY writes its header row from them.
+    columns = [_column(name, dialect).label(name) for name in COLUMNS]
     key = MEMBER_SORT_KEYS[sort.lstrip("-")].column
     descending = sort.startswith("-")
     order = (key.desc(), Member.id.desc()) if descending else (key, Member.id)
@@ -76,9 +78,13 @@ def member_csv_lines(
     sort: str = "name",
     excel: bool = False,
     limit: int | None = None,
-) -> Iterator[str]:
-    """Every member the list's ``filters`` select, in its ``sort`` order, as CSV."""
+) -> Iterator[str] | Iterator[bytes]:
+    """Every member the list's ``filters`` select, in its ``sort`` order, as CSV: written by
+    PostgreSQL (``COPY``) there, except for Excel (its line endings), by Python elsewhere."""
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and not excel:
+        stmt = _statement(filters, sort, dialect)
+        return copy_csv(session, stmt if limit is None else stmt.limit(limit))
     return csv_lines(
         COLUMNS,
         _batches(session, _statement(filters, sort, dialect), limit),

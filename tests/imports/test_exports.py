@@ -127,3 +127,22 @@ def test_contact_export_with_affiliation_filters(client, staff_headers, session)
     )
     assert response.status_code == 200
     assert response.get_data(as_text=True).startswith("first_name,last_name,")
+
+
+def test_csv_export_has_the_values_the_ndjson_export_has(client, staff_headers, session):
+    """Quotes, separators, line breaks, accents and a "%" come out of the CSV (written by
+    PostgreSQL's COPY there) as the rows have them, with filters that need parameters."""
+    tricky = 'Labo "Ouest", 100% santé\nsite de Brest; bât. B'
+    make_member(session, name="Zeta Médical", description=tricky, category="sme", city="Brest")
+    make_member(session, name="Zeta Autre", description="", category="sme", city="Brest")
+    make_member(session, name="Zeta Ailleurs", category="startup", city="Brest")
+    session.commit()
+    query = "/api/v1/members?category=sme&q=zeta%20brest&sort=name"
+    exported = client.get(f"{query}&format=csv", headers=staff_headers).get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    ndjson = client.get(f"{query}&format=ndjson", headers=staff_headers).get_data()
+    objects = [orjson.loads(line) for line in ndjson.splitlines()]
+    assert [row["name"] for row in rows] == ["Zeta Autre", "Zeta Médical"]
+    assert rows[1]["description"] == tricky
+    for row, expected in zip(rows, objects, strict=True):
+        assert row == {k: "" if v is None else str(v) for k, v in expected.items()}
