@@ -147,6 +147,13 @@ class Blueprint(flask_smorest.Blueprint):
         # Before flask-smorest turns the collected responses into the operation's doc.
         self._prepare_doc_cbks.insert(0, _document_shared_errors)
 
+    def arguments(self, schema: Any, **kwargs: Any) -> Decorator:
+        """flask-smorest's ``arguments`` with one schema instance per operation: given a
+        class, webargs would build a new schema (all its fields) on every request."""
+        if isinstance(schema, type) and issubclass(schema, ma.Schema):
+            schema = schema()
+        return super().arguments(schema, **kwargs)
+
     def response(self, status_code: Any, schema: Any = None, **kwargs: Any) -> Decorator:
         """flask-smorest's ``response``, dumping the body with a function compiled once from
         the schema's fields (``api/dumpers.py``) instead of walking them on every request."""
