@@ -84,7 +84,7 @@ class Settings:
     instance_dir: Path = field(default=INSTANCE_DIR)
     redis_url: str = ""
     idempotency_wait_seconds: float = 10.0
-    # Budgets per caller (flask-limiter notation); see api/rate_limits.py and the README.
+    # Budgets per caller (notation of the limits library); see api/rate_limits.py and the README.
     rate_limit_reads: str = "1200/minute"
     rate_limit_writes: str = "300/minute"
     rate_limit_auth: str = "30/minute"

@@ -53,7 +53,7 @@ def verified_claims(token: str, key: str) -> dict[str, Any]:
         claims = pyjwt.decode(token, key, algorithms=_ALGORITHMS)
         with _lock:
             _verified[cache_key] = claims
-            if len(_verified) > CACHE_SIZE:
+            while len(_verified) > CACHE_SIZE:
                 _verified.popitem(last=False)
         return claims
     _check_times(claims)

@@ -175,3 +175,23 @@ def test_process_counters_are_forgotten_after_their_window(monkeypatch):
     storage.incr("new", expiry=60)
     assert "old" not in storage.storage
     assert storage.get("new") == 1
+
+
+def test_an_unreachable_redis_falls_back_to_counting_in_the_process(app, session, tmp_path):
+    limits = {"rate_limit_reads": "2/minute", "redis_url": "redis://127.0.0.1:1/0"}
+    with limited_app(app, tmp_path, **limits) as limited:
+        client = limited.test_client()
+        headers = _staff(session, client)
+        statuses = [client.get("/api/v1/members", headers=headers) for _ in range(3)]
+        assert [r.status_code for r in statuses] == [200, 200, 429]
+        assert statuses[0].headers["RateLimit-Remaining"] == "1"
+
+
+def test_the_tightest_of_several_limits_is_reported_and_enforced(app, session, tmp_path):
+    with limited_app(app, tmp_path, rate_limit_reads="100/hour;2/minute") as limited:
+        client = limited.test_client()
+        headers = _staff(session, client)
+        statuses = [client.get("/api/v1/members", headers=headers) for _ in range(3)]
+        assert [r.status_code for r in statuses] == [200, 200, 429]
+        assert statuses[0].headers["RateLimit-Policy"] == "2;w=60"
+        assert statuses[2].headers["RateLimit-Remaining"] == "0"
