@@ -69,6 +69,9 @@ class Settings:
     # itself (bigger ones run as a job).
     import_max_bytes: int = 50 * 1024 * 1024
     import_sync_max_bytes: int = 256 * 1024
+    # A running import with no heartbeat for this long, and whose worker is gone, is handed
+    # to another worker by the sweep (see services/imports/run_locks.py).
+    import_stale_seconds: int = 600
     db_pool_size: int = 5
     db_max_overflow: int = 5
     db_ping_after_idle_seconds: int = 10
@@ -152,6 +155,7 @@ class Settings:
             "max_content_length": _int(env, "MRM_MAX_CONTENT_LENGTH", 1024 * 1024),
             "import_max_bytes": _int(env, "MRM_IMPORT_MAX_BYTES", 50 * 1024 * 1024),
             "import_sync_max_bytes": _int(env, "MRM_IMPORT_SYNC_MAX_BYTES", 256 * 1024),
+            "import_stale_seconds": _int(env, "MRM_IMPORT_STALE_SECONDS", 600),
             "db_pool_size": _int(env, "MRM_DB_POOL_SIZE", 5),
             "db_ping_after_idle_seconds": _int(env, "MRM_DB_PING_AFTER_IDLE", 10),
             "db_max_overflow": _int(env, "MRM_DB_MAX_OVERFLOW", 5),

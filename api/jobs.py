@@ -25,9 +25,6 @@ from services.webhooks import (
 )
 
 JOBS_KEY = "mrm-jobs"
-# A running import commits a heartbeat with every chunk (non-atomic) or at least with its
-# status; one silent for this long lost its worker and is handed over again.
-IMPORT_STALE_AFTER = timedelta(minutes=10)
 
 
 def webhook_settings(settings: Settings) -> WebhookSettings:
@@ -44,6 +41,9 @@ class Jobs:
     def __init__(self, app: Flask, settings: Settings) -> None:
         self.app = app
         self.webhooks = webhook_settings(settings)
+        # A queued import not picked up for this long, or a running one silent for this long
+        # whose worker's lock is gone, is handed over again (services/imports/run_locks.py).
+        self.import_stale_after = timedelta(seconds=settings.import_stale_seconds)
         if settings.redis_url:
             self.huey: Huey = RedisHuey("mrm", url=settings.redis_url, utc=True)
         else:
@@ -70,9 +70,14 @@ class Jobs:
             run_stored_import(db.session, uuid.UUID(import_id))
 
     def _sweep_imports(self) -> int:
-        """Hand over imports a crash left queued or running (they resume; see records)."""
+        """Hand over imports a crash left queued or running (they resume; see records); an
+        import a live worker is running, however long and quiet, is left to it."""
         with self.app.app_context():
-            stale = stale_imports(db.session, now_minus=IMPORT_STALE_AFTER)
+            # Only reads: on SQLite a writing session would wait for the write lock that a
+            # running atomic import holds until it ends.
+            state = db.state(self.app)
+            with (state.read_session_factory or state.session_factory)() as session:
+                stale = stale_imports(session, now_minus=self.import_stale_after)
         for import_id in stale:
             self.run_import(str(import_id))
         return len(stale)

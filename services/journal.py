@@ -27,8 +27,12 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, event, func, or_, select
+from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstanceState, Session, SessionTransaction, UOWTransaction
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from models import Affiliation, Contact, Domain, JournalEntry, Member, User
 from models.types import utcnow
@@ -352,20 +356,21 @@ class Outbox:
     """Rows written with each transaction's entries, in its transaction (the webhook deliveries).
 
     ``add`` writes them from the numbered entries (SQLite). On PostgreSQL they go in the
-    entries' own statement, with no round trip of their own: ``postgresql_sql`` is an
+    entries' own statement, with no round trip of their own: ``postgresql_sql()`` is an
     ``INSERT ... SELECT ... FROM entries ... RETURNING <one column>`` reading the CTE
     ``entries`` (the inserted ``journal_entries`` rows), with the parameters that ``params``
-    gives for the entries' time; ``returned`` gets the returned column's values.
+    gives for the entries' time; ``returned`` gets the returned column's values. The text is
+    asked for once, at the first write (when every journaled type has registered).
     """
 
     add: Callable[[Session, list[JournalEntry]], None]
-    postgresql_sql: str
+    postgresql_sql: Callable[[], str]
     params: Callable[[datetime], Mapping[str, Any]]
     returned: Callable[[Session, list[Any]], None]
 
     @cached_property
     def postgresql_statement(self) -> str:
-        return f"{_PG_INSERT}, outbox AS ({self.postgresql_sql})\nSELECT * FROM outbox"
+        return f"{_PG_INSERT}, outbox AS ({self.postgresql_sql()})\nSELECT * FROM outbox"
 
 
 _outbox: list[Outbox] = []
@@ -432,6 +437,53 @@ def record_history(
     )
 
 
+# An outside system (an API client, a webhook receiver): no user, so no confidential record.
+OUTSIDER = Actor(id=None, role="api-client")
+
+
+def _shown(specs: Iterable[JournalSpec], reader: Actor | None) -> ColumnElement[bool]:
+    """The entries of ``specs``' types that ``reader`` may see: every one of a type whose
+    visibility does not depend on the record, else those its ``visible`` lets through (none
+    without a reader). Types not in ``specs`` are left out."""
+    specs = list(specs)
+    readable = sorted({spec.resource_type for spec in specs if spec.visible is None})
+    shown: list[ColumnElement[bool]] = [JournalEntry.resource_type.in_(readable)]
+    if reader is not None:
+        shown += [
+            and_(JournalEntry.resource_type == spec.resource_type, spec.visible(reader))
+            for spec in specs
+            if spec.visible is not None
+        ]
+    return or_(*shown)
+
+
+def guarded_types() -> frozenset[str]:
+    """Resource types some readers may not see every record of (confidential ones)."""
+    return frozenset(spec.resource_type for spec in _SPECS.values() if spec.visible is not None)
+
+
+def shown_to_outsiders() -> ColumnElement[bool]:
+    """The entries an outside system may see whatever its scopes: those of every record but
+    the ones the API hides from readers outside their team (confidential projects and
+    interactions), as ``/changes`` shows them to an API client."""
+    return _shown(_SPECS.values(), OUTSIDER)
+
+
+def shown_to_outsiders_sql(entries: str) -> str:
+    """``shown_to_outsiders`` as PostgreSQL text, for a statement that reads the journal rows
+    it inserts from the CTE named ``entries`` (rows a statement inserts are visible to it only
+    through its CTE): ``seq IN (<this>)`` keeps the shown ones."""
+    table = JournalEntry.__table__
+    cte = sa_table(entries, *(sa_column(column.key) for column in table.c))
+    columns = {column: cte.c[column.key] for column in table.c}
+    condition = replacement_traverse(shown_to_outsiders(), {}, lambda element: columns.get(element))
+    statement = select(cte.c.seq).where(condition)
+    compiled = statement.compile(
+        dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    return str(compiled)
+
+
 def list_changes(
     session: Session,
     *,
@@ -450,15 +502,7 @@ def list_changes(
     number seen never skips an entry that commits later.
     """
     specs = [spec for spec in _SPECS.values() if spec.read_scope in scopes]
-    readable = sorted({spec.resource_type for spec in specs if spec.visible is None})
-    shown: list[ColumnElement[bool]] = [JournalEntry.resource_type.in_(readable)]
-    if reader is not None:
-        shown += [
-            and_(JournalEntry.resource_type == spec.resource_type, spec.visible(reader))
-            for spec in specs
-            if spec.visible is not None
-        ]
-    stmt = select(JournalEntry).where(JournalEntry.seq > after, or_(*shown))
+    stmt = select(JournalEntry).where(JournalEntry.seq > after, _shown(specs, reader))
     if types:
         exact = [name for name in types if not name.endswith(".*")]
         resources = [name.removesuffix(".*") for name in types if name.endswith(".*")]

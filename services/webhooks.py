@@ -268,6 +268,24 @@ def payload_of(entry: JournalEntry) -> dict[str, Any]:
     }
 
 
+def _shown_to_receivers(session: Session, entries: list[JournalEntry]) -> list[JournalEntry]:
+    """The entries a receiver may hear of: not those of records the API hides from readers
+    outside their team (confidential projects and their partners and submissions,
+    confidential interactions), as ``/changes`` leaves them out for an API client. A
+    receiver is an outside system: even the names of the fields that changed, or the record's
+    id, would tell it what it may not read."""
+    guarded = journal.guarded_types()
+    if not any(entry.resource_type in guarded for entry in entries):
+        return entries
+    seqs = [entry.seq for entry in entries]
+    shown = set(
+        session.scalars(
+            select(JournalEntry.seq).where(JournalEntry.seq.in_(seqs), journal.shown_to_outsiders())
+        )
+    )
+    return [entry for entry in entries if entry.seq in shown]
+
+
 def _add_deliveries(session: Session, entries: list[JournalEntry]) -> None:
     """In the change's transaction: one delivery per entry and interested subscription."""
     subscriptions = session.scalars(
@@ -275,6 +293,7 @@ def _add_deliveries(session: Session, entries: list[JournalEntry]) -> None:
     ).all()
     if not subscriptions:
         return
+    entries = _shown_to_receivers(session, entries)
     added = session.info.setdefault(_NEW_DELIVERIES, [])
     for entry in entries:
         for subscription in subscriptions:
@@ -296,7 +315,7 @@ def _add_deliveries(session: Session, entries: list[JournalEntry]) -> None:
 # The same rows as ``_add_deliveries`` and ``payload_of``, written on PostgreSQL in the
 # journal's own statement (``entries`` is the journal rows it inserts): no round trip of
 # their own, and none at all to find the subscriptions. Keys are sorted by code point, as
-# Python sorts them.
+# Python sorts them. ``{shown}`` keeps the entries receivers may hear of.
 _POSTGRESQL_DELIVERIES = """
     INSERT INTO webhook_deliveries (id, subscription_id, journal_seq, event_type, payload,
         status, attempts, created_at, next_attempt_at)
@@ -323,8 +342,15 @@ _POSTGRESQL_DELIVERIES = """
     JOIN webhook_subscriptions AS s
         ON s.is_active
         AND s.event_types::jsonb ?| ARRAY['*', e.event_type, e.resource_type || '.*']
+    WHERE e.seq IN ({shown})
     RETURNING id
 """
+
+
+def _postgresql_deliveries() -> str:
+    return _POSTGRESQL_DELIVERIES.replace("{shown}", journal.shown_to_outsiders_sql("entries"))
+
+
 _PATHS_JSON = json.dumps(_RECORD_PATHS)
 
 
@@ -350,7 +376,7 @@ def _forget(session: Session, _previous: object = None) -> None:
 journal.set_outbox(
     journal.Outbox(
         add=_add_deliveries,
-        postgresql_sql=_POSTGRESQL_DELIVERIES,
+        postgresql_sql=_postgresql_deliveries,
         params=_deliveries_params,
         returned=_note_new,
     )

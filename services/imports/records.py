@@ -4,6 +4,10 @@ An import row holds its file until it ends, so that any worker can run it. Runni
 idempotent: a finished import is left alone; a non-atomic one that a killed worker left
 ``running`` resumes after the last chunk it committed (its report, committed with each chunk,
 says where), an atomic one starts again from the top (its transaction died with the worker).
+
+A worker holds the import's lock while it runs it (``run_locks``): a second worker handed the
+same import leaves it alone, and the sweep hands over only a running import whose worker is
+gone, never one that is merely quiet (an atomic import commits nothing until it ends).
 """
 
 import dataclasses
@@ -22,6 +26,7 @@ from services.errors import InvalidInput, NotFound
 from services.imports.parsing import FileError, read_file
 from services.imports.registry import importer_for
 from services.imports.report import ImportReport
+from services.imports.run_locks import forget_lock_file, is_being_run, running_lock
 from services.imports.runner import ImportOptions, run_import
 from services.journal import Origin, current_origin, writing_as
 
@@ -113,6 +118,19 @@ def run_stored_import(
     chunk_size: int | None = None,
 ) -> Import | None:
     """Run the import (or resume it); None if it had already finished or is being run."""
+    with running_lock(session, import_id) as held:
+        if not held:
+            session.rollback()
+            return None
+        done = _run_claimed(session, import_id, origin=origin, chunk_size=chunk_size)
+        if done is not None:
+            forget_lock_file(session, import_id)
+        return done
+
+
+def _run_claimed(
+    session: Session, import_id: uuid.UUID, *, origin: Origin | None, chunk_size: int | None
+) -> Import | None:
     record = _claim(session, import_id)
     if record is None:
         return None
@@ -158,13 +176,19 @@ def _finish(
 
 
 def stale_imports(session: Session, *, now_minus: timedelta) -> list[uuid.UUID]:
-    """Imports a crash left behind: queued and never picked up, or running without a sign of
-    life (a heartbeat is committed with every chunk) for ``now_minus``."""
+    """Imports a crash left behind: queued and never picked up for ``now_minus``, or running
+    without a heartbeat for ``now_minus`` and with no live worker holding their lock (an
+    atomic import's heartbeats stay uncommitted until it ends: only the lock says it lives)."""
     since = utcnow() - now_minus
-    stmt = select(Import.id).where(
+    stmt = select(Import.id, Import.status).where(
         or_(
             (Import.status == ImportStatus.QUEUED.value) & (Import.created_at < since),
             (Import.status == ImportStatus.RUNNING.value) & (Import.heartbeat_at < since),
         )
     )
-    return list(session.scalars(stmt))
+    candidates = session.execute(stmt).all()
+    return [
+        import_id
+        for import_id, status in candidates
+        if status == ImportStatus.QUEUED.value or not is_being_run(session, import_id)
+    ]
