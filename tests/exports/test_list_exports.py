@@ -6,6 +6,7 @@ import logging
 import uuid
 from datetime import timedelta
 
+import marshmallow as ma
 import orjson
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from sqlalchemy import select
 import api.list_exports
 from api.extensions import db
 from models import Domain
+from schemas.common import page_of
 from tests.events.factories import make_event, soon
 from tests.factories import make_user
 from tests.interactions.factories import make_interaction
@@ -227,3 +229,31 @@ def test_rows_are_counted_not_lines(client, session, admin_headers, caplog):
     assert rows[0]["notes"] == "Première ligne\nSeconde ligne"
     record = next(r for r in caplog.records if r.name == "mrm.exports")
     assert record.fields["rows"] == 1
+
+
+class _Row(ma.Schema):
+    name = ma.fields.String()
+    tags = ma.fields.List(ma.fields.String())
+
+
+_RowPage = page_of(_Row, "RowPageForTests")
+
+
+def test_a_view_taking_its_query_as_one_argument_exports_too(app):
+    """Views declared without ``as_kwargs`` get the query as a positional dict."""
+    seen: list[dict] = []
+
+    def view(query: dict) -> dict:
+        seen.append(query)
+        start = int(query["cursor"] or 0)
+        rows = [{"name": f"Ligne {n}", "tags": ["a", "b"]} for n in range(start, start + 2)]
+        return {"data": rows, "next_cursor": str(start + 2) if start < 2 else None}
+
+    exported = api.list_exports.exportable(_RowPage())(view)
+    with app.test_request_context("/api/v1/rows?format=csv"):
+        response = exported({"format": "csv", "excel": False, "limit": 50, "sort": "name"})
+        text = response.get_data(as_text=True)
+    assert text.splitlines() == ["name,tags", *(f'Ligne {n},"a,b"' for n in range(4))]
+    assert all("format" not in query and "excel" not in query for query in seen)
+    assert [query["limit"] for query in seen] == [api.list_exports.EXPORT_PAGE_SIZE] * 2
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="rows-')
