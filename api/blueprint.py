@@ -7,6 +7,7 @@
 - Response bodies are dumped by a function compiled from the output schema.
 - ``record_response``, ``created_response`` and ``page_response`` document the headers of
   ``api/responses.py`` (``ETag``, ``Location``, ``Link``) with the body.
+- Every list (``page_response``) also answers as a CSV or NDJSON file (``api/list_exports.py``).
 - Every operation documents the errors the shared machinery may answer: 422 (unknown query
   arguments are refused everywhere), 429 (rate limits, ``api/rate_limits.py``) and, with a
   JSON body, 400, 413 and 415.
@@ -26,7 +27,9 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from api.auth import authorize
 from api.dumpers import use_compiled_dumper
+from api.exports import EXPORT_CONTENT
 from api.idempotency import run_idempotently, wants_idempotency
+from api.list_exports import exportable
 from api.openapi import security_requirement
 from api.request_context import RAW_BODY_ENDPOINTS
 from api.responses import ETAG, LINK, LOCATION
@@ -177,9 +180,24 @@ class Blueprint(flask_smorest.Blueprint):
             )
         return self.response(201, schema, headers=headers)
 
-    def page_response(self, schema: Any) -> Decorator:
-        """A page of a list and the ``Link`` header to the next page."""
-        return self.response(200, schema, headers={"Link": LINK})
+    def page_response(self, schema: Any, *, own_export: bool = False) -> Decorator:
+        """A page of a list and the ``Link`` header to the next page; or, asked with
+        ``format=`` or ``Accept``, every row as CSV or NDJSON (``api/list_exports.py``).
+
+        ``own_export``: the view answers exports itself (a faster path written for the list),
+        so it only gets the documentation.
+        """
+        if isinstance(schema, type):
+            schema = schema()
+        use_compiled_dumper(schema)
+        respond = self.response(200, schema, headers={"Link": LINK})
+        document = self.doc(responses={200: {"content": EXPORT_CONTENT}})
+
+        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            view = func if own_export else exportable(schema)(func)
+            return document(respond(view))
+
+        return decorator
 
     def auth(self, scope: str) -> Decorator:
         """Require a valid access token granting ``scope``; document 401 and 403.

@@ -59,9 +59,15 @@ def export_response(
     resource: str,
     filters: Mapping[str, Any],
     lines: Iterator[Any],
+    *,
+    rows: Callable[[], int] | None = None,
 ) -> Response:
     """Stream ``lines`` as an attachment, and log who exported what (GDPR: exports of
-    personal data are traced), with the number of rows once the stream has ended."""
+    personal data are traced), with the number of rows once the stream has ended.
+
+    The rows are counted as lines (less the CSV header) unless ``rows`` says how many were
+    written: a CSV cell may hold a line break.
+    """
     principal = g.get("principal")
     user_id = str(principal.user_id) if principal is not None else None
     request_id = g.get("request_id")
@@ -72,7 +78,9 @@ def export_response(
     }
 
     def log(count: int) -> None:
-        rows = count - 1 if export.format == "csv" else count  # the header row
+        written = count - 1 if export.format == "csv" else count  # the header row
+        if rows is not None:
+            written = rows()
         logger.info(
             "export",
             extra={
@@ -80,7 +88,7 @@ def export_response(
                     "resource": resource,
                     "format": export.format,
                     "filters": shown,
-                    "rows": max(rows, 0),
+                    "rows": max(written, 0),
                     "user_id": user_id,
                     "request_id": request_id,
                 }

@@ -38,6 +38,7 @@ from models import (
 )
 from schemas.common import MAY_BE_ABSENT
 from schemas.contacts import LANGUAGES
+from schemas.exports import EXPORT_FORMATS
 from schemas.fields import Text
 from services.api_clients import CLIENT_SCOPES
 from services.geography import DEPARTEMENTS
@@ -82,6 +83,7 @@ ENUM_NAMES: dict[frozenset[str], str] = {
     frozenset(ALL_SCOPES): "Scope",
     frozenset(CLIENT_SCOPES): "ClientScope",
     frozenset({"client_credentials"}): "GrantType",
+    frozenset(EXPORT_FORMATS): "ExportFormat",
     frozenset(Role): "Role",
     frozenset(MemberCategory): "MemberCategory",
     frozenset(HEADCOUNT_BANDS): "HeadcountBand",

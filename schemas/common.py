@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from schemas.exports import ExportArgs
 from schemas.fields import QueryFlag, Text, TrimmedString
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -59,7 +60,7 @@ def sort_field(*keys: str, default: str) -> ma.fields.String:
     )
 
 
-class ListQuery(ma.Schema):
+class ListQuery(ExportArgs):
     """Arguments every list accepts; resources subclass it to add filters and a ``sort``."""
 
     limit = ma.fields.Integer(

@@ -7,7 +7,6 @@ import marshmallow as ma
 from models import AffiliationRole, PhoneKind
 from schemas.affiliations import AffiliationOut
 from schemas.common import ArchiveFilters, AwareDateTime, ListQuery, page_of, sort_field
-from schemas.exports import ExportArgs
 from schemas.fields import BoundedList, Email, Phone, SearchText, Text, TrimmedString
 
 PHONE_KINDS = [kind.value for kind in PhoneKind]
@@ -141,7 +140,7 @@ class MemberContactQuery(ArchiveFilters, ListQuery):
     )
 
 
-class ContactQuery(ExportArgs, MemberContactQuery):
+class ContactQuery(MemberContactQuery):
     """Filters of the contact list."""
 
     member_id = ma.fields.UUID(

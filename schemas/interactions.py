@@ -13,6 +13,7 @@ from schemas.common import (
     page_of,
     sort_field,
 )
+from schemas.exports import ExportArgs
 from schemas.fields import BoundedList, Flag, SearchText, Text, TrimmedString
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from services.timeline import TIMELINE_KINDS
@@ -248,7 +249,7 @@ class TimelineItemOut(ma.Schema):
     href = ma.fields.String(metadata={"description": "Where to read that record."})
 
 
-class TimelineQuery(ma.Schema):
+class TimelineQuery(ExportArgs):
     """Page and filters of a timeline (newest first)."""
 
     limit = ma.fields.Integer(

@@ -3,6 +3,7 @@
 import marshmallow as ma
 
 from schemas.common import AwareDateTime, page_of
+from schemas.exports import ExportArgs
 from schemas.fields import BoundedDelimitedList, Text
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -37,7 +38,7 @@ class JournalEntryOut(ma.Schema):
     )
 
 
-class ChangesQuery(ma.Schema):
+class ChangesQuery(ExportArgs):
     """Where to resume the feed, and which events to keep."""
 
     after = ma.fields.Integer(
@@ -69,7 +70,7 @@ class ChangesPage(ma.Schema):
     has_more = ma.fields.Boolean(required=True)
 
 
-class HistoryQuery(ma.Schema):
+class HistoryQuery(ExportArgs):
     """Paging of a record's history (newest first)."""
 
     limit = ma.fields.Integer(

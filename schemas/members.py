@@ -18,7 +18,6 @@ from schemas.common import (
     page_of,
     sort_field,
 )
-from schemas.exports import ExportArgs
 from schemas.fields import (
     BoundedList,
     Email,
@@ -205,7 +204,7 @@ class MemberOut(ma.Schema):
     updated_at = AwareDateTime()
 
 
-class MemberQuery(ExportArgs, ArchiveFilters, ListQuery):
+class MemberQuery(ArchiveFilters, ListQuery):
     """Filters of the member list (archived members are hidden unless asked for)."""
 
     sort = sort_field("name", "created_at", "updated_at", default="name")

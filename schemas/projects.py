@@ -15,6 +15,7 @@ from models import (
     SubmissionOutcome,
 )
 from schemas.common import AwareDateTime, ListQuery, QueryDateTime, page_of, sort_field
+from schemas.exports import ExportArgs
 from schemas.fields import BoundedList, Flag, SearchText, Siren, Text, TrimmedString
 from schemas.members import DomainRef
 
@@ -384,7 +385,7 @@ class EligibilityReport(ma.Schema):
     rules = ma.fields.List(ma.fields.Nested(EligibilityRule))
 
 
-class ProjectTimelineQuery(ma.Schema):
+class ProjectTimelineQuery(ExportArgs):
     """Page and filters of a project's timeline (newest first)."""
 
     limit = ListQuery._declared_fields["limit"]

@@ -3,6 +3,7 @@
 import marshmallow as ma
 
 from schemas.common import AwareDateTime, ListQuery, page_of, sort_field
+from schemas.exports import ExportArgs
 from schemas.fields import BoundedList, Flag, Text, TrimmedString
 
 EVENT_PATTERN = ma.validate.Regexp(
@@ -105,7 +106,7 @@ class DeliveryOut(ma.Schema):
     attempt_log = ma.fields.List(ma.fields.Nested(AttemptOut))
 
 
-class DeliveryQuery(ma.Schema):
+class DeliveryQuery(ExportArgs):
     """Paging and filter of a subscription's delivery log (newest first)."""
 
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))

@@ -13,7 +13,7 @@ from flask.views import MethodView
 from api.batch import write_batch
 from api.blueprint import Blueprint
 from api.etag import if_match_versions
-from api.exports import EXPORT_CONTENT, export_response, requested_export
+from api.exports import export_response, requested_export
 from api.extensions import db
 from api.pagination import paginate
 from api.responses import Headers, created, with_etag
@@ -77,8 +77,7 @@ def _created(contact: Contact) -> tuple[Contact, int, Headers]:
 class Contacts(MethodView):
     @blp.auth("contacts:read")
     @blp.arguments(ContactQuery(), location="query", as_kwargs=True)
-    @blp.page_response(ContactPage())
-    @blp.doc(responses={200: {"content": EXPORT_CONTENT}})
+    @blp.page_response(ContactPage(), own_export=True)
     def get(self, **query: Any) -> Any:
         """List contacts
 

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from api.batch import write_batch
 from api.blueprint import Blueprint
 from api.etag import if_match_versions
-from api.exports import EXPORT_CONTENT, export_response, requested_export
+from api.exports import export_response, requested_export
 from api.extensions import db
 from api.pagination import paginate
 from api.responses import created, with_etag
@@ -54,8 +54,7 @@ def _created(member: Member) -> tuple[Member, int, dict[str, str]]:
 class Members(MethodView):
     @blp.auth("members:read")
     @blp.arguments(MemberQuery(), location="query", as_kwargs=True)
-    @blp.page_response(MemberPage())
-    @blp.doc(responses={200: {"content": EXPORT_CONTENT}})
+    @blp.page_response(MemberPage(), own_export=True)
     def get(self, **query: Any) -> Any:
         """List members
 

@@ -2,9 +2,12 @@
 of them. Everyone else gets 404 on every route, and lists, totals and timelines leave them
 out, exactly as if they did not exist."""
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 
 from models import Interaction
@@ -218,3 +221,26 @@ def test_a_deleted_interactions_entries_stay_for_admins_only(client, cast):
         )
         ids = {entry["resource_id"] for entry in feed.get_json()["data"]}
         assert (str(cast.public.id) in ids) is (who == "admin"), who
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_exports(client, cast, who):
+    """Exports read the lists through the same views: what a page hides, a file hides."""
+    headers = cast.headers[who]
+    listed = client.get(URL, query_string={"format": "csv"}, headers=headers)
+    assert listed.status_code == 200
+    ids = [row["id"] for row in csv.DictReader(io.StringIO(listed.get_data(as_text=True)))]
+    assert (str(cast.secret.id) in ids) == SEES[who]
+    assert str(cast.public.id) in ids
+    for record, record_id in (("members", cast.member.id), ("contacts", cast.contact.id)):
+        timeline = client.get(
+            f"/api/v1/{record}/{record_id}/timeline",
+            query_string={"kinds": "interaction"},
+            headers={**headers, "Accept": "application/x-ndjson"},
+        )
+        shown = [orjson.loads(line)["id"] for line in timeline.get_data().splitlines()]
+        expected = [str(cast.secret.id), str(cast.public.id)]
+        assert shown == (expected if SEES[who] else expected[1:])
+    history = client.get(f"{URL}/{cast.secret.id}/history?format=csv", headers=headers)
+    history.get_data()  # a streamed answer ends when read
+    assert history.status_code == _expected(who, 200)

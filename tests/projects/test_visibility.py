@@ -2,9 +2,12 @@
 else gets 404 on every route, and lists, totals and member timelines leave them out, exactly
 as if they did not exist."""
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import date
 
+import orjson
 import pytest
 
 from models import Interaction, Project, ProjectInteraction, ProjectPartner, ProjectSubmission
@@ -229,3 +232,34 @@ def test_changes_feed(client, cast, who):
     assert str(cast.public.id) in seen
     assert (secret_records <= seen) is SEES[who]
     assert not (secret_records & seen) or SEES[who]
+
+
+def _csv_column(response, name):
+    assert response.status_code == 200, response.get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    return [row[name] for row in rows]
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_exports(client, cast, who):
+    """Exports read the lists through the same views: what a page hides, a file hides."""
+    headers = cast.headers[who]
+    ids = _csv_column(client.get(f"{URL}?format=csv", headers=headers), "id")
+    assert (str(cast.secret.id) in ids) == SEES[who]
+    assert str(cast.public.id) in ids
+    timeline = client.get(
+        f"/api/v1/members/{cast.member.id}/timeline",
+        query_string={"format": "ndjson", "kinds": "project"},
+        headers=headers,
+    )
+    shown = [orjson.loads(line)["id"] for line in timeline.get_data().splitlines()]
+    assert (str(cast.secret.id) in shown) == SEES[who]
+    assert str(cast.public.id) in shown
+    partners = client.get(f"{URL}/{cast.secret.id}/partners?format=csv", headers=headers)
+    partners.get_data()  # a streamed answer ends when read
+    assert partners.status_code == _expected(who, 200)
+    secret_timeline = client.get(
+        f"{URL}/{cast.secret.id}/timeline", headers={**headers, "Accept": "text/csv"}
+    )
+    secret_timeline.get_data()
+    assert secret_timeline.status_code == _expected(who, 200)
