@@ -269,13 +269,15 @@ def page_projects(
     for name in names:
         values.update(_FILTERS[name][1](filters[name]))
     values.update({f"word_{n}": like_pattern(word) for n, word in enumerate(words)})
+    # Plain rows of Core statements: the connection runs them without the ORM's execution layer.
+    connection = session.connection()
     total = None
     if include_total:
-        total = session.scalar(_count_statement(admin, names, len(words)), values)
+        total = connection.scalar(_count_statement(admin, names, len(words)), values)
     if cursor:
         values["after_value"], values["after_id"] = _decode_cursor(cursor, sort, key, Project.id)
     stmt = _page_statement(admin, names, len(words), sort, bool(cursor))
-    rows = session.execute(stmt, values).all()
+    rows = connection.execute(stmt, values).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -290,7 +292,7 @@ def page_projects(
         item["domains"], item["team_ids"] = [], []
         item["allowed_transitions"] = _allowed_next(item["state"])
     domain_rows, team_rows = (
-        session.execute(stmt, {"ids": list(by_id)}).all() for stmt in _page_lists()
+        connection.execute(stmt, {"ids": list(by_id)}).all() for stmt in _page_lists()
     )
     for project_id, code, label in domain_rows:
         by_id[project_id]["domains"].append({"code": code, "label": label})
@@ -405,13 +407,14 @@ def read_project(session: Session, *, actor: Actor, project_id: uuid.UUID) -> Pr
     """``get_project`` for reading only: the same answer from plain rows, without building
     ORM objects (a project's page is read far more often than it is written)."""
     head, lists = _page_statements(actor.role == Role.ADMIN)
-    result = session.execute(head, {"project_id": project_id, "actor_id": actor.id})
-    row = result.first()
+    # Plain rows of Core statements: the connection runs them without the ORM's execution layer.
+    connection = session.connection()
+    row = connection.execute(head, {"project_id": project_id, "actor_id": actor.id}).first()
     if row is None:
         raise NotFound("project", project_id)
     view = ProjectView(zip(row._fields, row, strict=True))
     domains, team, partners, submissions, transitions = (
-        session.execute(stmt, {"project_id": project_id}) for stmt in lists
+        connection.execute(stmt, {"project_id": project_id}) for stmt in lists
     )
     view["domains"] = [{"code": code, "label": label} for code, label in domains]
     view["team_ids"] = sorted((user_id for (user_id,) in team), key=str)
