@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    Result,
     Select,
     and_,
     bindparam,
@@ -52,6 +51,7 @@ from models import (
 from models.projects import LABEL_STATES
 from models.types import utcnow
 from services.domains import resolve_domains
+from services.driver_rows import mappings
 from services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.filters import search_words
 from services.identifiers import external_id_from_path
@@ -407,27 +407,20 @@ def read_project(session: Session, *, actor: Actor, project_id: uuid.UUID) -> Pr
     """``get_project`` for reading only: the same answer from plain rows, without building
     ORM objects (a project's page is read far more often than it is written)."""
     head, lists = _page_statements(actor.role == Role.ADMIN)
-    # Plain rows of Core statements: the connection runs them without the ORM's execution layer.
-    connection = session.connection()
-    row = connection.execute(head, {"project_id": project_id, "actor_id": actor.id}).first()
-    if row is None:
+    found = mappings(session, head, {"project_id": project_id, "actor_id": actor.id})
+    if not found:
         raise NotFound("project", project_id)
-    view = ProjectView(zip(row._fields, row, strict=True))
+    view = ProjectView(found[0])
     domains, team, partners, submissions, transitions = (
-        connection.execute(stmt, {"project_id": project_id}) for stmt in lists
+        mappings(session, stmt, {"project_id": project_id}) for stmt in lists
     )
-    view["domains"] = [{"code": code, "label": label} for code, label in domains]
-    view["team_ids"] = sorted((user_id for (user_id,) in team), key=str)
+    view["domains"] = domains
+    view["team_ids"] = sorted((member["user_id"] for member in team), key=str)
     view["allowed_transitions"] = _allowed_next(view["state"])
-    view["partners"] = _dicts(partners)
-    view["submissions"] = _dicts(submissions)
-    view["transitions"] = _dicts(transitions)
+    view["partners"] = partners
+    view["submissions"] = submissions
+    view["transitions"] = transitions
     return view
-
-
-def _dicts(result: Result[Any]) -> list[dict[str, Any]]:
-    keys = tuple(result.keys())
-    return [dict(zip(keys, row, strict=True)) for row in result]
 
 
 def project_history(
