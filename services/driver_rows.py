@@ -22,9 +22,20 @@ from sqlalchemy.orm import Session
 
 
 @functools.cache
-def _compiled(stmt: Select[Any], dialect: Dialect) -> tuple[str, tuple[str, ...]]:
-    """The SQL text of ``stmt`` for ``dialect`` and the names of its columns (once each)."""
-    return str(stmt.compile(dialect=dialect)), tuple(stmt.selected_columns.keys())
+def _compiled(stmt: Select[Any], dialect: Dialect) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """The SQL text of ``stmt`` for ``dialect``, the names of its columns and the values of its
+    fixed parameters (a literal in a condition, ``role = 'coordinator'``), worked out once.
+
+    The fixed values are given to the driver as they are: they are the plain text, numbers and
+    booleans of the statement's own conditions, which need none of SQLAlchemy's conversions.
+    """
+    compiled = stmt.compile(dialect=dialect)
+    fixed = {
+        compiled.bind_names[bind]: bind.effective_value
+        for bind in compiled.binds.values()
+        if not bind.required
+    }
+    return str(compiled), tuple(stmt.selected_columns.keys()), fixed
 
 
 def mappings(
@@ -36,8 +47,9 @@ def mappings(
         result = connection.execute(stmt, dict(params))
         keys = tuple(result.keys())
         return [dict(zip(keys, row, strict=True)) for row in result]
-    sql, keys = _compiled(stmt, connection.dialect)
-    return [dict(zip(keys, row, strict=True)) for row in _run(connection, sql, params)]
+    sql, keys, fixed = _compiled(stmt, connection.dialect)
+    rows = _run(connection, sql, {**fixed, **params} if fixed else params)
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def _run(connection: Connection, sql: str, params: Mapping[str, Any]) -> list[Any]:

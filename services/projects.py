@@ -12,8 +12,7 @@ leaves it out, counts included.
 import functools
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -277,16 +276,15 @@ def page_projects(
     if cursor:
         values["after_value"], values["after_id"] = _decode_cursor(cursor, sort, key, Project.id)
     stmt = _page_statement(admin, names, len(words), sort, bool(cursor))
-    rows = connection.execute(stmt, values).all()
+    rows = mappings(session, stmt, values)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = _encode_cursor(sort, [key.value_of(rows[-1]), rows[-1].id])
-    page = Page(items=rows, next_cursor=next_cursor, total=total)
-    if not page.items:
-        return page
-    keys = page.items[0]._fields
-    items = [ProjectView(zip(keys, row, strict=True)) for row in page.items]
+        last = rows[-1]
+        next_cursor = _encode_cursor(sort, [_in_utc(last[key.column.key]), last["id"]])
+    if not rows:
+        return Page(items=rows, next_cursor=next_cursor, total=total)
+    items = [ProjectView(row) for row in rows]
     by_id = {item["id"]: item for item in items}
     for item in items:
         item["domains"], item["team_ids"] = [], []
@@ -300,7 +298,13 @@ def page_projects(
         by_id[project_id]["team_ids"].append(user_id)
     for item in items:
         item["team_ids"].sort(key=str)
-    return replace(page, items=items)
+    return Page(items=items, next_cursor=next_cursor, total=total)
+
+
+def _in_utc(value: Any) -> Any:
+    """A timestamp as SQLAlchemy's ``UTCDateTime`` reads it (in UTC), so that cursors are
+    written the same whichever way the row was read; any other value as it is."""
+    return value.astimezone(UTC) if isinstance(value, datetime) else value
 
 
 @functools.cache

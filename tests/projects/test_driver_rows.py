@@ -29,6 +29,16 @@ def test_rows_are_dicts_of_the_columns_values(client, session):
     assert mappings(session, PARTNERS, {"project_id": user.id}) == []
 
 
+def test_literal_values_of_conditions_are_bound(client, session):
+    user, _ = user_with_headers(client, session)
+    project = make_project(session, follower=user)
+    coordinator = make_partner(session, project, role="coordinator", category="startup")
+    make_partner(session, project, role="partner", category="academic_lab")
+    coordinators = PARTNERS.where(ProjectPartner.role == "coordinator")
+    rows = mappings(session, coordinators, {"project_id": project.id})
+    assert [row["id"] for row in rows] == [coordinator.id]
+
+
 def test_statements_are_seen_by_the_engine_listeners(client, session, count_queries):
     user, _ = user_with_headers(client, session)
     project = make_project(session, follower=user)
