@@ -19,7 +19,9 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    Uuid,
     and_,
+    any_,
     bindparam,
     exists,
     func,
@@ -28,6 +30,7 @@ from sqlalchemy import (
     true,
     tuple_,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
@@ -268,11 +271,9 @@ def page_projects(
     for name in names:
         values.update(_FILTERS[name][1](filters[name]))
     values.update({f"word_{n}": like_pattern(word) for n, word in enumerate(words)})
-    # Plain rows of Core statements: the connection runs them without the ORM's execution layer.
-    connection = session.connection()
     total = None
     if include_total:
-        total = connection.scalar(_count_statement(admin, names, len(words)), values)
+        total = session.connection().scalar(_count_statement(admin, names, len(words)), values)
     if cursor:
         values["after_value"], values["after_id"] = _decode_cursor(cursor, sort, key, Project.id)
     stmt = _page_statement(admin, names, len(words), sort, bool(cursor))
@@ -289,13 +290,14 @@ def page_projects(
     for item in items:
         item["domains"], item["team_ids"] = [], []
         item["allowed_transitions"] = _allowed_next(item["state"])
+    postgresql = session.get_bind().dialect.name == "postgresql"
     domain_rows, team_rows = (
-        connection.execute(stmt, {"ids": list(by_id)}).all() for stmt in _page_lists()
+        mappings(session, stmt, {"ids": list(by_id)}) for stmt in _page_lists(postgresql)
     )
-    for project_id, code, label in domain_rows:
-        by_id[project_id]["domains"].append({"code": code, "label": label})
-    for project_id, user_id in team_rows:
-        by_id[project_id]["team_ids"].append(user_id)
+    for row in domain_rows:
+        by_id[row["project_id"]]["domains"].append({"code": row["code"], "label": row["label"]})
+    for row in team_rows:
+        by_id[row["project_id"]]["team_ids"].append(row["user_id"])
     for item in items:
         item["team_ids"].sort(key=str)
     return Page(items=items, next_cursor=next_cursor, total=total)
@@ -308,16 +310,23 @@ def _in_utc(value: Any) -> Any:
 
 
 @functools.cache
-def _page_lists() -> tuple[Select[Any], Select[Any]]:
-    """The domains and the team of a page's projects (built once, ids as a parameter)."""
-    ids = bindparam("ids", expanding=True)
+def _page_lists(postgresql: bool) -> tuple[Select[Any], Select[Any]]:
+    """The domains and the team of a page's projects, built once with the ids as one parameter:
+    an array on PostgreSQL (``= ANY``: one fixed text, so the driver's cursor can run it),
+    a list expanded into ``IN (...)`` elsewhere."""
     domains, team = Domain.__table__, ProjectStaff.__table__
+
+    def among(column: Any) -> ColumnElement[bool]:
+        if postgresql:
+            return column == any_(bindparam("ids", type_=ARRAY(Uuid())))
+        return column.in_(bindparam("ids", expanding=True))
+
     return (
         select(project_domains.c.project_id, domains.c.code, domains.c.label)
         .join(domains, domains.c.id == project_domains.c.domain_id)
-        .where(project_domains.c.project_id.in_(ids))
+        .where(among(project_domains.c.project_id))
         .order_by(domains.c.code),
-        select(team.c.project_id, team.c.user_id).where(team.c.project_id.in_(ids)),
+        select(team.c.project_id, team.c.user_id).where(among(team.c.project_id)),
     )
 
 
