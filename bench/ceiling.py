@@ -824,12 +824,13 @@ PROJECT_FILTERS = {
     "%(domain)s::VARCHAR)",
 }
 SQL_PROJECT_BY_ID = f"SELECT {PROJECT_COLUMNS} FROM projects WHERE projects.id = %(id)s::UUID"
+# The page's ids as one array parameter, as mrm sends them on PostgreSQL.
 SQL_PROJECT_LINKS = {
     "domains": """SELECT project_domains.project_id, domains.code, domains.label
 FROM project_domains JOIN domains ON domains.id = project_domains.domain_id
-WHERE project_domains.project_id IN ({ids}) ORDER BY domains.code""",
+WHERE project_domains.project_id = ANY (%(ids)s::UUID[]) ORDER BY domains.code""",
     "team": """SELECT project_staff.project_id, project_staff.user_id FROM project_staff
-WHERE project_staff.project_id IN ({ids})""",
+WHERE project_staff.project_id = ANY (%(ids)s::UUID[])""",
 }
 # A project's page (services.projects.read_project): plain rows, one statement per list.
 SQL_PROJECT_PAGE = {
@@ -900,7 +901,7 @@ def _projects_out(cursor: Any, rows: list[dict[str, Any]]) -> list[Any]:
     """A page's rows with the two lists mrm's loader options fetch for the whole page."""
     ids = [row["id"] for row in rows]
     linked = {
-        name: _by_project(_in_list(cursor, sql, ids), ids)
+        name: _by_project(cursor.execute(sql, {"ids": ids}).fetchall(), ids)
         for name, sql in SQL_PROJECT_LINKS.items()
     }
     return [_project_out(row, {name: linked[name][row["id"]] for name in linked}) for row in rows]

@@ -157,6 +157,11 @@ class Project(RecordMixin, Base):
     )
 
     @property
+    def team_ids(self) -> list[uuid.UUID]:
+        """The team's user ids, in the order the API lists them (by their text)."""
+        return sorted((member.user_id for member in self.team), key=str)
+
+    @property
     def allowed_transitions(self) -> list[str]:
         """The states the project may move to next."""
         return [state.value for state in PROJECT_TRANSITIONS[ProjectState(self.state)]]

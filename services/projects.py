@@ -11,12 +11,26 @@ leaves it out, counts included.
 
 import functools
 import uuid
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from collections.abc import Callable, Collection, Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, exists, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
@@ -39,14 +53,23 @@ from models import (
 from models.projects import LABEL_STATES
 from models.types import utcnow
 from services.domains import resolve_domains
+from services.driver_rows import mappings
 from services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from services.filters import filter_words
+from services.filters import search_words
 from services.identifiers import external_id_from_path
 from services.journal import JournalSpec, record_action, record_history, register
-from services.pagination import Page, attribute_key, datetime_key, keyset_page
+from services.pagination import (
+    MAX_LIMIT,
+    Page,
+    _decode_cursor,
+    _encode_cursor,
+    attribute_key,
+    datetime_key,
+    parse_sort,
+)
 from services.principals import Actor
 from services.roles import Role
-from services.text import fold_all
+from services.text import fold_all, like_pattern
 from services.transactions import check_version, commit
 
 PROJECTS_PATH = "/api/v1/projects"
@@ -124,63 +147,100 @@ def visibility(*, admin: bool, user_id: Any) -> ColumnElement[bool]:
     return or_(Project.confidential.is_(False), Project.follower_id == user_id, in_team)
 
 
-def list_projects(
-    *,
-    actor: Actor,
-    q: str | None = None,
-    state: str | None = None,
-    programme: str | None = None,
-    domain: str | None = None,
-    member_id: uuid.UUID | None = None,
-    coordinator_category: str | None = None,
-    labelled_in: int | None = None,
-    funded_in: int | None = None,
-    follower_id: uuid.UUID | None = None,
-    external_id: str | None = None,
-    updated_since: datetime | None = None,
-) -> Select[tuple[Project]]:
-    """Projects ``actor`` may see that match every filter, with their domains and team.
+# The list's filters: each a condition on bound parameters, and the values it binds for the
+# argument. A statement is built once per set of filters, so a request only binds values.
+_FILTERS: dict[str, tuple[Callable[[], ColumnElement[bool]], Callable[[Any], dict[str, Any]]]]
+_FILTERS = {
+    "state": (lambda: Project.state == bindparam("state"), lambda v: {"state": v}),
+    "follower_id": (
+        lambda: Project.follower_id == bindparam("follower_id"),
+        lambda v: {"follower_id": v},
+    ),
+    "external_id": (
+        lambda: Project.external_id == bindparam("external_id"),
+        lambda v: {"external_id": v},
+    ),
+    "updated_since": (
+        lambda: Project.updated_at >= bindparam("updated_since"),
+        lambda v: {"updated_since": v},
+    ),
+    "domain": (
+        lambda: Project.domains.any(Domain.code == bindparam("domain")),
+        lambda v: {"domain": v},
+    ),
+    "member_id": (
+        lambda: _has_partner(ProjectPartner.member_id == bindparam("member_id")),
+        lambda v: {"member_id": v},
+    ),
+    "coordinator_category": (
+        lambda: _has_partner(
+            ProjectPartner.role == PartnerRole.COORDINATOR.value,
+            ProjectPartner.category == bindparam("coordinator_category"),
+        ),
+        lambda v: {"coordinator_category": v},
+    ),
+    "programme": (
+        lambda: _has_submission(ProjectSubmission.programme == bindparam("programme")),
+        lambda v: {"programme": v},
+    ),
+    # ``labelled_in``: a submission whose label was granted that year.
+    "labelled_in": (
+        lambda: _has_submission(
+            ProjectSubmission.label_decision == LabelDecision.GRANTED.value,
+            _in_year(ProjectSubmission.label_decided_on, "labelled_in"),
+        ),
+        lambda v: _year_bounds("labelled_in", v),
+    ),
+    # ``funded_in``: a submission funded with its decision dated that year.
+    "funded_in": (
+        lambda: _has_submission(
+            ProjectSubmission.outcome == SubmissionOutcome.FUNDED.value,
+            _in_year(ProjectSubmission.decision_date, "funded_in"),
+        ),
+        lambda v: _year_bounds("funded_in", v),
+    ),
+}
 
-    ``labelled_in``: a submission whose label was granted that year; ``funded_in``: a
-    submission funded with its decision dated that year; ``member_id``: the member is a partner.
-    """
-    stmt = select(Project.__table__).where(visible_to(actor))
-    if state is not None:
-        stmt = stmt.where(Project.state == state)
-    if follower_id is not None:
-        stmt = stmt.where(Project.follower_id == follower_id)
-    if external_id is not None:
-        stmt = stmt.where(Project.external_id == external_id)
-    if updated_since is not None:
-        stmt = stmt.where(Project.updated_at >= updated_since)
-    if domain is not None:
-        stmt = stmt.where(Project.domains.any(Domain.code == domain))
-    if member_id is not None:
-        stmt = stmt.where(_has_partner(ProjectPartner.member_id == member_id))
-    if coordinator_category is not None:
-        stmt = stmt.where(
-            _has_partner(
-                ProjectPartner.role == PartnerRole.COORDINATOR.value,
-                ProjectPartner.category == coordinator_category,
-            )
+
+@functools.cache
+def _list_statement(admin: bool, filters: tuple[str, ...], words: int) -> Select[Any]:
+    """Projects the acting user (``actor_id``) may see that match ``filters`` and ``words``
+    words of ``q`` (``word_0``...), unordered; built once per combination."""
+    stmt = select(Project.__table__).where(visibility(admin=admin, user_id=bindparam("actor_id")))
+    for name in filters:
+        stmt = stmt.where(_FILTERS[name][0]())
+    for number in range(words):
+        stmt = stmt.where(Project.search_text.like(bindparam(f"word_{number}"), escape="\\"))
+    return stmt
+
+
+@functools.cache
+def _count_statement(admin: bool, filters: tuple[str, ...], words: int) -> Select[Any]:
+    """The number of projects ``_list_statement`` finds, as ``keyset_page`` counts them."""
+    listed = _list_statement(admin, filters, words)
+    return select(func.count()).select_from(listed.subquery())
+
+
+@functools.cache
+def _page_statement(
+    admin: bool, filters: tuple[str, ...], words: int, sort: str, after: bool
+) -> Select[Any]:
+    """One page (``limit`` rows) of ``_list_statement`` ordered by ``sort`` then id, starting
+    after the row (``after_value``, ``after_id``) of a cursor when ``after``."""
+    key, descending = parse_sort(sort, PROJECT_SORT_KEYS)
+    stmt = _list_statement(admin, filters, words)
+    if after:
+        pair = tuple_(key.column, Project.id)
+        bound = tuple_(
+            bindparam("after_value", type_=key.column.type),
+            bindparam("after_id", type_=Project.id.type),
         )
-    if programme is not None:
-        stmt = stmt.where(_has_submission(ProjectSubmission.programme == programme))
-    if labelled_in is not None:
-        stmt = stmt.where(
-            _has_submission(
-                ProjectSubmission.label_decision == LabelDecision.GRANTED.value,
-                _in_year(ProjectSubmission.label_decided_on, labelled_in),
-            )
-        )
-    if funded_in is not None:
-        stmt = stmt.where(
-            _has_submission(
-                ProjectSubmission.outcome == SubmissionOutcome.FUNDED.value,
-                _in_year(ProjectSubmission.decision_date, funded_in),
-            )
-        )
-    return filter_words(stmt, Project.search_text, q)
+        stmt = stmt.where(pair < bound if descending else pair > bound)
+    if descending:
+        stmt = stmt.order_by(key.column.desc(), Project.id.desc())
+    else:
+        stmt = stmt.order_by(key.column.asc(), Project.id.asc())
+    return stmt.limit(bindparam("limit", type_=Integer()))
 
 
 def page_projects(
@@ -191,47 +251,82 @@ def page_projects(
     limit: int,
     cursor: str | None = None,
     include_total: bool = False,
+    q: str | None = None,
     **filters: Any,
 ) -> Page:
-    """One page of ``list_projects``, each row with its domains and team: plain rows and two
-    statements for the whole page, whatever its size."""
-    page = keyset_page(
-        session,
-        list_projects(actor=actor, **filters),
-        id_column=Project.id,
-        sortable=PROJECT_SORT_KEYS,
-        sort=sort,
-        cursor=cursor,
-        limit=limit,
-        include_total=include_total,
+    """One page of the projects ``actor`` may see that match every filter, each with its
+    domains and team, keyset-paginated as ``services.pagination.keyset_page`` does (same
+    cursors, same order): plain rows and two more statements for the whole page, whatever its
+    size, each statement built once per process with bind parameters.
+
+    ``labelled_in``: a submission whose label was granted that year; ``funded_in``: a
+    submission funded with its decision dated that year; ``member_id``: the member is a partner.
+    """
+    key, _descending = parse_sort(sort, PROJECT_SORT_KEYS)
+    limit = max(1, min(limit, MAX_LIMIT))
+    admin = actor.role == Role.ADMIN
+    names = tuple(name for name in _FILTERS if filters.get(name) is not None)
+    words = search_words(q)
+    values: dict[str, Any] = {"actor_id": actor.id, "limit": limit + 1}
+    for name in names:
+        values.update(_FILTERS[name][1](filters[name]))
+    values.update({f"word_{n}": like_pattern(word) for n, word in enumerate(words)})
+    total = None
+    if include_total:
+        total = session.connection().scalar(_count_statement(admin, names, len(words)), values)
+    if cursor:
+        values["after_value"], values["after_id"] = _decode_cursor(cursor, sort, key, Project.id)
+    stmt = _page_statement(admin, names, len(words), sort, bool(cursor))
+    rows = mappings(session, stmt, values)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = _encode_cursor(sort, [_in_utc(last[key.column.key]), last["id"]])
+    if not rows:
+        return Page(items=rows, next_cursor=next_cursor, total=total)
+    items = [ProjectView(row) for row in rows]
+    by_id = {item["id"]: item for item in items}
+    for item in items:
+        item["domains"], item["team_ids"] = [], []
+        item["allowed_transitions"] = _allowed_next(item["state"])
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    domain_rows, team_rows = (
+        mappings(session, stmt, {"ids": list(by_id)}) for stmt in _page_lists(postgresql)
     )
-    ids = [row.id for row in page.items]
-    if not ids:
-        return page
-    domains_of: dict[uuid.UUID, list[Row[Any]]] = {project_id: [] for project_id in ids}
-    team_of: dict[uuid.UUID, list[Row[Any]]] = {project_id: [] for project_id in ids}
-    domain_rows, team_rows = (session.execute(stmt, {"ids": ids}).all() for stmt in _page_lists())
     for row in domain_rows:
-        domains_of[row.project_id].append(row)
+        by_id[row["project_id"]]["domains"].append({"code": row["code"], "label": row["label"]})
     for row in team_rows:
-        team_of[row.project_id].append(row)
-    items = [
-        ProjectView(row, domains_of[row.id], team_of[row.id], (), (), ()) for row in page.items
-    ]
-    return replace(page, items=items)
+        by_id[row["project_id"]]["team_ids"].append(row["user_id"])
+    for item in items:
+        item["team_ids"].sort(key=str)
+    return Page(items=items, next_cursor=next_cursor, total=total)
+
+
+def _in_utc(value: Any) -> Any:
+    """A timestamp as SQLAlchemy's ``UTCDateTime`` reads it (in UTC), so that cursors are
+    written the same whichever way the row was read; any other value as it is."""
+    return value.astimezone(UTC) if isinstance(value, datetime) else value
 
 
 @functools.cache
-def _page_lists() -> tuple[Select[Any], Select[Any]]:
-    """The domains and the team of a page's projects (built once, ids as a parameter)."""
-    ids = bindparam("ids", expanding=True)
+def _page_lists(postgresql: bool) -> tuple[Select[Any], Select[Any]]:
+    """The domains and the team of a page's projects, built once with the ids as one parameter:
+    an array on PostgreSQL (``= ANY``: one fixed text, so the driver's cursor can run it),
+    a list expanded into ``IN (...)`` elsewhere."""
     domains, team = Domain.__table__, ProjectStaff.__table__
+
+    def among(column: Any) -> ColumnElement[bool]:
+        if postgresql:
+            return column == any_(bindparam("ids", type_=ARRAY(Uuid())))
+        return column.in_(bindparam("ids", expanding=True))
+
     return (
         select(project_domains.c.project_id, domains.c.code, domains.c.label)
         .join(domains, domains.c.id == project_domains.c.domain_id)
-        .where(project_domains.c.project_id.in_(ids))
+        .where(among(project_domains.c.project_id))
         .order_by(domains.c.code),
-        select(team.c.project_id, team.c.user_id).where(team.c.project_id.in_(ids)),
+        select(team.c.project_id, team.c.user_id).where(among(team.c.project_id)),
     )
 
 
@@ -243,9 +338,14 @@ def _has_submission(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists().where(ProjectSubmission.project_id == Project.id, *conditions)
 
 
-def _in_year(column: Any, year: int) -> ColumnElement[bool]:
-    """A range, not ``extract(year)``, so that an index on the date could serve it."""
-    return and_(column >= date(year, 1, 1), column < date(year + 1, 1, 1))
+def _in_year(column: Any, name: str) -> ColumnElement[bool]:
+    """A range, not ``extract(year)``, so that an index on the date could serve it; its bounds
+    are the parameters ``<name>_from`` and ``<name>_to`` (``_year_bounds``)."""
+    return and_(column >= bindparam(f"{name}_from"), column < bindparam(f"{name}_to"))
+
+
+def _year_bounds(name: str, year: int) -> dict[str, date]:
+    return {f"{name}_from": date(year, 1, 1), f"{name}_to": date(year + 1, 1, 1)}
 
 
 @functools.cache
@@ -276,24 +376,14 @@ def get_project(
     return project
 
 
-@dataclass(frozen=True)
-class ProjectView:
-    """A project as its page shows it, read as plain rows: the project's columns (reached as
-    attributes), its domains, team, partners, submissions and transitions."""
-
-    row: Row[Any]
-    domains: Sequence[Row[Any]]
-    team: Sequence[Row[Any]]
-    partners: Sequence[Row[Any]] = ()
-    submissions: Sequence[Row[Any]] = ()
-    transitions: Sequence[Row[Any]] = ()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.row, name)
+class ProjectView(dict[str, Any]):
+    """A project as the API shows it, read as plain rows: its columns, its lists and what is
+    derived from them, by the names of the response's fields. A mapping is what the response
+    dumper reads fastest; ``version`` gives the ETag."""
 
     @property
-    def allowed_transitions(self) -> list[str]:
-        return allowed_next(self.row.state)
+    def version(self) -> int:
+        return self["version"]
 
 
 @functools.cache
@@ -330,11 +420,20 @@ def read_project(session: Session, *, actor: Actor, project_id: uuid.UUID) -> Pr
     """``get_project`` for reading only: the same answer from plain rows, without building
     ORM objects (a project's page is read far more often than it is written)."""
     head, lists = _page_statements(actor.role == Role.ADMIN)
-    row = session.execute(head, {"project_id": project_id, "actor_id": actor.id}).first()
-    if row is None:
+    found = mappings(session, head, {"project_id": project_id, "actor_id": actor.id})
+    if not found:
         raise NotFound("project", project_id)
-    loaded = [session.execute(stmt, {"project_id": project_id}).all() for stmt in lists]
-    return ProjectView(row, *loaded)
+    view = ProjectView(found[0])
+    domains, team, partners, submissions, transitions = (
+        mappings(session, stmt, {"project_id": project_id}) for stmt in lists
+    )
+    view["domains"] = domains
+    view["team_ids"] = sorted((member["user_id"] for member in team), key=str)
+    view["allowed_transitions"] = _allowed_next(view["state"])
+    view["partners"] = partners
+    view["submissions"] = submissions
+    view["transitions"] = transitions
+    return view
 
 
 def project_history(
@@ -511,6 +610,12 @@ def delete_project(
 
 def allowed_next(state: str) -> list[str]:
     return [next_state.value for next_state in PROJECT_TRANSITIONS[ProjectState(state)]]
+
+
+@functools.cache
+def _allowed_next(state: str) -> tuple[str, ...]:
+    """``allowed_next`` worked out once per state, for reading only."""
+    return tuple(allowed_next(state))
 
 
 def transition_project(

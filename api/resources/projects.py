@@ -89,7 +89,7 @@ def _created(project: Project) -> tuple[Project, int, Headers]:
 @blp.route("")
 class Projects(MethodView):
     @blp.auth("projects:read")
-    @blp.arguments(ProjectQuery, location="query", as_kwargs=True)
+    @blp.arguments(ProjectQuery(), location="query", as_kwargs=True)
     @blp.page_response(ProjectPage)
     def get(self, **query: Any) -> tuple[dict[str, Any], Headers]:
         """List projects
@@ -101,7 +101,7 @@ class Projects(MethodView):
         return page_response(page_projects(db.session, actor=current_actor(), **query))
 
     @blp.auth("projects:write")
-    @blp.arguments(ProjectCreate)
+    @blp.arguments(ProjectCreate())
     @blp.created_response(ProjectOut)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any]) -> tuple[Project, int, Headers]:
@@ -125,7 +125,7 @@ class ProjectById(MethodView):
 
     @blp.auth("projects:write")
     @blp.if_match
-    @blp.arguments(ProjectPatch)
+    @blp.arguments(ProjectPatch())
     @blp.record_response(ProjectOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -164,7 +164,7 @@ class ProjectById(MethodView):
 class ProjectByExternalId(MethodView):
     @blp.auth("projects:write")
     @blp.if_match
-    @blp.arguments(ProjectUpsert)
+    @blp.arguments(ProjectUpsert())
     @blp.record_response(ProjectOut)
     @blp.created_response(ProjectOut, alternative=True)
     @blp.alt_response(409, response="CONFLICT")
@@ -190,7 +190,7 @@ class ProjectByExternalId(MethodView):
 class ProjectTransitions(MethodView):
     @blp.auth("projects:write")
     @blp.if_match
-    @blp.arguments(TransitionCreate)
+    @blp.arguments(TransitionCreate())
     @blp.record_response(ProjectOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -219,7 +219,7 @@ class ProjectTransitions(MethodView):
 @blp.route("/<uuid:project_id>/history")
 class ProjectHistory(MethodView):
     @blp.auth("projects:read")
-    @blp.arguments(HistoryQuery, location="query", as_kwargs=True)
+    @blp.arguments(HistoryQuery(), location="query", as_kwargs=True)
     @blp.page_response(HistoryPage)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, project_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
@@ -231,7 +231,7 @@ class ProjectHistory(MethodView):
 @blp.route("/<uuid:project_id>/timeline")
 class ProjectTimeline(MethodView):
     @blp.auth("projects:read")
-    @blp.arguments(ProjectTimelineQuery, location="query", as_kwargs=True)
+    @blp.arguments(ProjectTimelineQuery(), location="query", as_kwargs=True)
     @blp.page_response(TimelinePage)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, project_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
@@ -272,7 +272,7 @@ class ProjectInteractionLink(MethodView):
 @blp.route("/<uuid:project_id>/eligibility")
 class ProjectEligibility(MethodView):
     @blp.auth("projects:read")
-    @blp.arguments(EligibilityQuery, location="query", as_kwargs=True)
+    @blp.arguments(EligibilityQuery(), location="query", as_kwargs=True)
     @blp.response(200, EligibilityReport)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, project_id: uuid.UUID, programme: str) -> Eligibility:
@@ -290,7 +290,7 @@ class ProjectEligibility(MethodView):
 @blp.route("/<uuid:project_id>/partners")
 class Partners(MethodView):
     @blp.auth("projects:read")
-    @blp.arguments(PartnerQuery, location="query", as_kwargs=True)
+    @blp.arguments(PartnerQuery(), location="query", as_kwargs=True)
     @blp.page_response(PartnerPage)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, project_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
@@ -299,7 +299,7 @@ class Partners(MethodView):
         return paginate(db.session, lister, query, PARTNER_SORT_KEYS, ProjectPartner.id)
 
     @blp.auth("projects:write")
-    @blp.arguments(PartnerCreate)
+    @blp.arguments(PartnerCreate())
     @blp.created_response(PartnerOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -331,7 +331,7 @@ class PartnerById(MethodView):
 
     @blp.auth("projects:write")
     @blp.if_match
-    @blp.arguments(PartnerPatch)
+    @blp.arguments(PartnerPatch())
     @blp.record_response(PartnerOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -367,7 +367,7 @@ class PartnerById(MethodView):
 @blp.route("/<uuid:project_id>/submissions")
 class Submissions(MethodView):
     @blp.auth("projects:read")
-    @blp.arguments(SubmissionQuery, location="query", as_kwargs=True)
+    @blp.arguments(SubmissionQuery(), location="query", as_kwargs=True)
     @blp.page_response(SubmissionPage)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, project_id: uuid.UUID, **query: Any) -> tuple[dict[str, Any], Headers]:
@@ -376,7 +376,7 @@ class Submissions(MethodView):
         return paginate(db.session, lister, query, SUBMISSION_SORT_KEYS, ProjectSubmission.id)
 
     @blp.auth("projects:write")
-    @blp.arguments(SubmissionCreate)
+    @blp.arguments(SubmissionCreate())
     @blp.created_response(SubmissionOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body: dict[str, Any], project_id: uuid.UUID) -> tuple[Any, int, Headers]:
@@ -414,7 +414,7 @@ class SubmissionById(MethodView):
 
     @blp.auth("projects:write")
     @blp.if_match
-    @blp.arguments(SubmissionPatch)
+    @blp.arguments(SubmissionPatch())
     @blp.record_response(SubmissionOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(
@@ -451,7 +451,7 @@ class SubmissionById(MethodView):
 class SubmissionLabel(MethodView):
     @blp.auth(LABEL_SCOPE)
     @blp.if_match
-    @blp.arguments(LabelCreate)
+    @blp.arguments(LabelCreate())
     @blp.record_response(SubmissionOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")

@@ -5,7 +5,7 @@ import pytest
 from models import Domain
 from tests.interactions.factories import user_with_headers
 from tests.members.factories import make_member
-from tests.projects.factories import make_partner, make_project
+from tests.projects.factories import make_partner, make_project, make_submission
 
 URL = "/api/v1/projects"
 
@@ -98,10 +98,14 @@ def test_pages_and_fixed_statement_count(client, session, count_queries):
 
 def test_get_a_project_costs_a_fixed_number_of_statements(client, session, count_queries):
     user, headers = user_with_headers(client, session)
+    teammates = tuple(user_with_headers(client, session)[0] for _ in range(3))
+    domains = tuple(session.query(Domain).order_by(Domain.code).limit(3))
     small = make_project(session, follower=user)
-    big = make_project(session, follower=user)
+    big = make_project(session, follower=user, team=teammates, domains=domains)
     for _ in range(20):
         make_partner(session, big)
+    for _ in range(5):
+        make_submission(session, big)
     session.commit()
     counts = []
     for project in (small, big):
@@ -109,3 +113,22 @@ def test_get_a_project_costs_a_fixed_number_of_statements(client, session, count
             assert client.get(f"{URL}/{project.id}", headers=headers).status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_later_and_filtered_pages_cost_the_first_page_statements(client, session, count_queries):
+    user, headers = user_with_headers(client, session)
+    imaging = session.query(Domain).filter_by(code="imaging").one()
+    for number in range(12):
+        make_project(session, follower=user, acronym=f"Q{number:02d}", domains=(imaging,))
+    session.commit()
+    queries = [{"limit": 5}, {"limit": 5, "domain": "imaging", "q": "q0"}]
+    first = client.get(URL, query_string={"limit": 5, "sort": "acronym"}, headers=headers)
+    queries.append({"limit": 5, "sort": "acronym", "cursor": first.get_json()["next_cursor"]})
+    counts = []
+    for query in queries:
+        with count_queries() as statements:
+            response = client.get(URL, query_string=query, headers=headers)
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["data"]
+        counts.append(len(statements))
+    assert len(set(counts)) == 1
