@@ -48,18 +48,20 @@ def mappings(
         keys = tuple(result.keys())
         return [dict(zip(keys, row, strict=True)) for row in result]
     sql, keys, fixed = _compiled(stmt, connection.dialect)
-    rows = _run(connection, sql, {**fixed, **params} if fixed else params)
+    rows = execute_on_driver(connection, sql, {**fixed, **params} if fixed else params)
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def _run(connection: Connection, sql: str, params: Mapping[str, Any]) -> list[Any]:
+def execute_on_driver(connection: Connection, sql: str, params: Mapping[str, Any]) -> list[Any]:
+    """Run fixed ``sql`` on the transaction's driver cursor; its rows (none for a statement
+    that returns none). Errors are raised as SQLAlchemy's, as any other statement's are."""
     dbapi = connection.dialect.loaded_dbapi
     cursor = connection.connection.cursor()
     if connection._has_events or connection.engine._has_events:  # noqa: SLF001 - cheap test
         connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
     try:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        return cursor.fetchall() if cursor.description else []
     except dbapi.Error as error:
         raise DBAPIError.instance(
             sql, None, error, dbapi.Error, hide_parameters=True, dialect=connection.dialect

@@ -30,12 +30,12 @@ from sqlalchemy import ColumnElement, and_, event, func, or_, select
 from sqlalchemy import column as sa_column
 from sqlalchemy import table as sa_table
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstanceState, Session, SessionTransaction, UOWTransaction
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from models import Affiliation, Contact, Domain, JournalEntry, Member, User
 from models.types import utcnow
+from services.driver_rows import execute_on_driver
 from services.errors import NotFound
 from services.pagination import Page, attribute_key, keyset_page
 from services.principals import Actor
@@ -332,23 +332,8 @@ def _insert_in_one_statement(
 def _execute_on_driver(session: Session, sql: str, params: Mapping[str, Any]) -> list[Any]:
     """Run ``sql`` on the transaction's driver cursor: the statement is fixed text, so
     SQLAlchemy's execution layer would only add cost to every write (measured by
-    bench.journal). Its errors are raised as SQLAlchemy's, as any other statement's are, and
-    the engine's ``before_cursor_execute`` listeners still see it (statement counts and
-    logging stay true)."""
-    connection = session.connection()
-    dbapi = connection.dialect.loaded_dbapi
-    cursor = connection.connection.cursor()
-    if connection._has_events or connection.engine._has_events:  # noqa: SLF001 - cheap test
-        connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
-    try:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
-    except dbapi.Error as error:
-        raise DBAPIError.instance(
-            sql, None, error, dbapi.Error, hide_parameters=True, dialect=connection.dialect
-        ) from error
-    finally:
-        cursor.close()
+    bench.journal); the engine's statement listeners still see it."""
+    return execute_on_driver(session.connection(), sql, params)
 
 
 @dataclass(frozen=True)
