@@ -736,6 +736,7 @@ events.registration_closes_at, events.ends_at, events.members_only, events.membe
 events.non_member_price_cents, events.currency, events.id
 FROM events WHERE events.id = %(id)s::UUID FOR UPDATE"""
 
+# Only after the insert was refused by the partial unique index, as mrm's 409 names it.
 SQL_ACTIVE_GUEST = """SELECT registrations.id FROM registrations
 WHERE registrations.event_id = %(event_id)s::UUID
 AND registrations.guest_email = %(guest_email)s::VARCHAR AND registrations.status != 'cancelled'"""
@@ -755,8 +756,9 @@ notes, id, created_at, updated_at, version) VALUES (%(event_id)s::UUID, NULL, NU
 
 @app.post("/api/v1/events/<uuid:event_id>/registrations")
 def register(event_id: uuid.UUID) -> Response:
-    """A guest attendee: lock the event, check status, window and duplicates, count the seats
-    when the event has a capacity, insert; the response is built from what was inserted."""
+    """A guest attendee: lock the event, check status and window, count the seats when the
+    event has a capacity, insert (a duplicate is refused by the unique index, then looked up
+    for the answer); the response is built from what was inserted."""
     body = request.get_json()
     now = datetime.now(UTC)
     guest_email = body.get("guest_email", "").strip().lower() or None
@@ -769,13 +771,6 @@ def register(event_id: uuid.UUID) -> Response:
         closes = event["registration_closes_at"] or event["ends_at"]
         if event["status"] != "published" or now >= closes or event["members_only"]:
             return problem(409, "Registration refused.")
-        if (
-            guest_email
-            and cursor.execute(
-                SQL_ACTIVE_GUEST, {"event_id": event_id, "guest_email": guest_email}
-            ).fetchone()
-        ):
-            return problem(409, "Already registered.")
         status = "registered"
         if event["capacity"] is not None:
             taken = cursor.execute(SQL_SEATS_TAKEN, {"event_id": event_id}).fetchone()["count_1"]
@@ -787,7 +782,12 @@ def register(event_id: uuid.UUID) -> Response:
             "guest_organisation": body.get("guest_organisation"), "status": status,
             "price_cents": event["non_member_price_cents"], "currency": event["currency"],
         }  # fmt: skip
-        cursor.execute(SQL_INSERT_REGISTRATION, row)
+        try:
+            cursor.execute(SQL_INSERT_REGISTRATION, row)
+        except psycopg.errors.UniqueViolation:
+            connection.rollback()
+            cursor.execute(SQL_ACTIVE_GUEST, {"event_id": event_id, "guest_email": guest_email})
+            return problem(409, "Already registered.")
     out = {name: None for name in REGISTRATION_FIELDS} | {
         "id": row["id"], "event_id": event_id, "guest_name": row["guest_name"],
         "guest_email": guest_email, "guest_organisation": row["guest_organisation"],
