@@ -689,24 +689,25 @@ REGISTRATION_FIELDS = (
     "promoted_at", "created_at", "updated_at",
 )  # fmt: skip
 
+# The columns a page shows, as services/registrations.py reads them.
 REGISTRATION_COLUMNS = """registrations.event_id, registrations.contact_id,
 registrations.member_id, registrations.guest_name, registrations.guest_email,
 registrations.guest_organisation, registrations.guest_category, registrations.role,
 registrations.status, registrations.registered_at, registrations.cancelled_at,
-registrations.checked_in_at, registrations.promoted_at, registrations.waitlist_number,
-registrations.price_cents, registrations.price_basis, registrations.currency,
-registrations.notes, registrations.id, registrations.created_at, registrations.updated_at,
-registrations.version"""
+registrations.checked_in_at, registrations.promoted_at, registrations.price_cents,
+registrations.price_basis, registrations.currency, registrations.notes, registrations.id,
+registrations.created_at, registrations.updated_at"""
 
 SQL_EVENT_EXISTS = "SELECT events.id FROM events WHERE events.id = %(id)s::UUID"
 
-# The waiting-list rank of services/event_seats.waitlist_position, and the keyset page.
-SQL_EVENT_REGISTRATIONS_PAGE = f"""SELECT CASE WHEN (registrations.status = 'waitlisted')
+# The waiting-list rank of services/event_seats.waitlist_position_column, and the keyset page.
+SQL_EVENT_REGISTRATIONS_PAGE = f"""SELECT {REGISTRATION_COLUMNS},
+CASE WHEN (registrations.status = 'waitlisted')
 THEN (SELECT count(*) AS count_1 FROM registrations AS registrations_1
 WHERE registrations_1.event_id = registrations.event_id
 AND registrations_1.status = 'waitlisted'
-AND registrations_1.waitlist_number <= registrations.waitlist_number) END AS waitlist_position,
-{REGISTRATION_COLUMNS} FROM registrations WHERE registrations.event_id = %(id)s::UUID
+AND registrations_1.waitlist_number <= registrations.waitlist_number) END AS waitlist_position
+FROM registrations WHERE registrations.event_id = %(id)s::UUID
 ORDER BY registrations.registered_at ASC, registrations.id ASC LIMIT %(limit)s::INTEGER"""
 
 

@@ -122,3 +122,24 @@ def waitlist_position() -> ColumnElement[int | None]:
         .scalar_subquery()
     )
     return case((Registration.status == RegistrationStatus.WAITLISTED, rank), else_=None)
+
+
+@cache
+def waitlist_position_column() -> ColumnElement[int | None]:
+    """``waitlist_position`` for a statement on the ``registrations`` table itself (plain
+    rows, no ORM entity), labelled ``waitlist_position``; built once per process."""
+    registrations = Registration.__table__
+    ahead = registrations.alias()
+    rank = (
+        select(func.count())
+        .select_from(ahead)
+        .where(
+            ahead.c.event_id == registrations.c.event_id,
+            ahead.c.status == RegistrationStatus.WAITLISTED.value,
+            ahead.c.waitlist_number <= registrations.c.waitlist_number,
+        )
+        .correlate(registrations)
+        .scalar_subquery()
+    )
+    waiting = registrations.c.status == RegistrationStatus.WAITLISTED.value
+    return case((waiting, rank), else_=None).label("waitlist_position")

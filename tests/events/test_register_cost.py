@@ -21,6 +21,7 @@ from models.types import utcnow
 from tests.events.factories import make_event, make_participant
 
 EVENTS = "/api/v1/events"
+REGISTRATIONS = "/api/v1/registrations"
 
 
 def _guests(session: Session, event: Any, count: int, start: int = 0) -> None:
@@ -134,3 +135,47 @@ def test_someone_registered_is_told_so_before_any_other_refusal(client, staff_he
         headers=staff_headers,
     )
     assert refused.get_json()["type"].endswith(":members-only")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "&status=waitlisted",
+        "&role=speaker",
+        "&sort=-created_at",
+        "&sort=updated_at&include_total=true",
+        "&updated_since=2000-01-01T00:00:00Z",
+    ],
+)
+def test_an_events_page_of_plain_rows_shows_what_the_registrations_list_shows(
+    client, staff_headers, session, query
+):
+    """The event's page reads plain rows, the list of every registration ORM objects: page
+    after page, both answer the same bodies, waiting-list positions included."""
+    event = make_event(session, capacity=2)
+    session.commit()
+    for number in range(7):
+        body = {"guest_name": f"Guest {number}", "guest_email": f"g{number}@example.org"}
+        if number == 5:
+            body["role"] = "speaker"
+        response = client.post(
+            f"{EVENTS}/{event.id}/registrations", json=body, headers=staff_headers
+        )
+        assert response.status_code == 201
+    pages = []
+    for path in (f"{EVENTS}/{event.id}/registrations?", f"{REGISTRATIONS}?event_id={event.id}&"):
+        bodies, url = [], f"{path}limit=2{query}"
+        while url:
+            page = client.get(url, headers=staff_headers)
+            assert page.status_code == 200, page.get_json()
+            bodies.append({k: v for k, v in page.get_json().items() if k != "next_cursor"})
+            link = page.headers.get("Link")
+            url = link[1 : link.index(">")] if link else None
+        pages.append(bodies)
+    event_pages, list_pages = pages
+    assert event_pages == list_pages
+    shown = [row for body in event_pages for row in body["data"]]
+    assert shown
+    if "status=waitlisted" in query:
+        assert [row["waitlist_position"] for row in shown] == [1, 2, 3, 4]
