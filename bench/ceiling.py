@@ -731,11 +731,11 @@ def list_event_registrations(event_id: uuid.UUID) -> Response:
     return json_response({"data": data, "next_cursor": next_cursor})
 
 
-# The event row locked for the seat count, as services/event_seats.lock_event does.
-SQL_LOCK_EVENT = """SELECT events.status, events.capacity, events.registration_opens_at,
-events.registration_closes_at, events.ends_at, events.members_only, events.member_price_cents,
-events.non_member_price_cents, events.currency, events.id
-FROM events WHERE events.id = %(id)s::UUID FOR UPDATE"""
+# The event row locked for the seat count, as services/event_seats.lock_event_terms does.
+SQL_LOCK_EVENT = """SELECT events.id, events.status, events.capacity,
+events.registration_opens_at, events.registration_closes_at, events.starts_at, events.ends_at,
+events.timezone, events.members_only, events.member_price_cents, events.non_member_price_cents,
+events.currency FROM events WHERE events.id = %(id)s::UUID FOR UPDATE"""
 
 # Only after the insert was refused by the partial unique index, as mrm's 409 names it.
 SQL_ACTIVE_GUEST = """SELECT registrations.id FROM registrations

@@ -41,8 +41,10 @@ from models import (
 from models.types import utcnow
 from services.errors import Conflict, InvalidInput, NotFound
 from services.event_seats import (
+    EventTerms,
     fill_seats,
     lock_event,
+    lock_event_terms,
     next_waitlist_number,
     taken_seats,
     takes_seat,
@@ -200,7 +202,7 @@ def is_member_on(session: Session, member_id: uuid.UUID | None, day: date) -> bo
     return session.scalar(select(exists().where(Member.id == member_id, condition))) or False
 
 
-def _check_open(event: Event, *, seat: bool, now: datetime) -> None:
+def _check_open(event: EventTerms, *, seat: bool, now: datetime) -> None:
     """The event takes registrations (status), and an attendee comes within the window."""
     match event.status:
         case EventStatus.DRAFT:
@@ -301,7 +303,8 @@ def register_for_event(session: Session, *, event_id: uuid.UUID, **fields: Any) 
     """Register a contact or a guest: ``registered`` while seats remain, else ``waitlisted``
     with its position; refused by the rules of the module docstring."""
     now = utcnow()
-    event = lock_event(session, event_id)  # held until the commit: one seat count at a time
+    # Held until the commit: one seat count at a time.
+    event = lock_event_terms(session, event_id)
     # No look-up of a duplicate before the insert: the partial unique indexes refuse it when
     # the row is inserted (the commit turns that into the 409), in O(log n) whatever the
     # statistics. A SELECT would be planned on them, and when they predate the event's
@@ -324,7 +327,7 @@ def register_for_event(session: Session, *, event_id: uuid.UUID, **fields: Any) 
 
 def stage_registration(
     session: Session,
-    event: Event,
+    event: EventTerms,
     fields: Mapping[str, Any],
     *,
     now: datetime,
@@ -340,7 +343,7 @@ def stage_registration(
     member_id = _check_participant(session, fields)
     if look_up_duplicate and (duplicate := _existing(session, event.id, fields)) is not None:
         raise duplicate
-    member = is_member_on(session, member_id, event_day(event))
+    member = member_id is not None and is_member_on(session, member_id, event_day(event))
     if seat and event.members_only and not member:
         # Someone already registered is told so first, as when the duplicate is looked up.
         if not look_up_duplicate and (duplicate := _existing(session, event.id, fields)):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from models import Registration
 from models.types import utcnow
+from services.event_seats import TERMS, EventTerms
 from tests.events.factories import make_event, make_participant
 
 EVENTS = "/api/v1/events"
@@ -71,6 +72,11 @@ def test_a_registration_runs_the_same_statements_whatever_the_number_before(
     assert counts[0] == counts[1]
     # The lock of the event, the insert and the journal: no count, no duplicate look-up.
     assert not [s for s in statements if s.lstrip().startswith("SELECT") and "registrations" in s]
+    # Of the event, only what registering reads (its terms), not the whole record.
+    (lock,) = [s for s in statements if "FROM events" in s]
+    assert "events.status" in lock
+    assert "events.description" not in lock
+    assert "events.search_text" not in lock
 
 
 @pytest.mark.postgres_only
@@ -179,3 +185,8 @@ def test_an_events_page_of_plain_rows_shows_what_the_registrations_list_shows(
     assert shown
     if "status=waitlisted" in query:
         assert [row["waitlist_position"] for row in shown] == [1, 2, 3, 4]
+
+
+def test_the_locked_terms_are_what_registering_may_read():
+    members = {name for name in vars(EventTerms) if not name.startswith("_")}
+    assert members == set(TERMS)
