@@ -81,10 +81,8 @@ def test_a_registration_runs_the_same_statements_whatever_the_number_before(
 
 @pytest.mark.postgres_only
 def test_registering_reads_none_of_the_events_registrations_with_stale_statistics(
-    client, staff_headers, session, backend
+    client, staff_headers, session
 ):
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL's planner and statistics")
     busy, event = make_event(session), make_event(session)
     _guests(session, busy, 30)
     session.commit()
