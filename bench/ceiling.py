@@ -689,24 +689,25 @@ REGISTRATION_FIELDS = (
     "promoted_at", "created_at", "updated_at",
 )  # fmt: skip
 
+# The columns a page shows, as services/registrations.py reads them.
 REGISTRATION_COLUMNS = """registrations.event_id, registrations.contact_id,
 registrations.member_id, registrations.guest_name, registrations.guest_email,
 registrations.guest_organisation, registrations.guest_category, registrations.role,
 registrations.status, registrations.registered_at, registrations.cancelled_at,
-registrations.checked_in_at, registrations.promoted_at, registrations.waitlist_number,
-registrations.price_cents, registrations.price_basis, registrations.currency,
-registrations.notes, registrations.id, registrations.created_at, registrations.updated_at,
-registrations.version"""
+registrations.checked_in_at, registrations.promoted_at, registrations.price_cents,
+registrations.price_basis, registrations.currency, registrations.notes, registrations.id,
+registrations.created_at, registrations.updated_at"""
 
 SQL_EVENT_EXISTS = "SELECT events.id FROM events WHERE events.id = %(id)s::UUID"
 
-# The waiting-list rank of services/event_seats.waitlist_position, and the keyset page.
-SQL_EVENT_REGISTRATIONS_PAGE = f"""SELECT CASE WHEN (registrations.status = 'waitlisted')
+# The waiting-list rank of services/event_seats.waitlist_position_column, and the keyset page.
+SQL_EVENT_REGISTRATIONS_PAGE = f"""SELECT {REGISTRATION_COLUMNS},
+CASE WHEN (registrations.status = 'waitlisted')
 THEN (SELECT count(*) AS count_1 FROM registrations AS registrations_1
 WHERE registrations_1.event_id = registrations.event_id
 AND registrations_1.status = 'waitlisted'
-AND registrations_1.waitlist_number <= registrations.waitlist_number) END AS waitlist_position,
-{REGISTRATION_COLUMNS} FROM registrations WHERE registrations.event_id = %(id)s::UUID
+AND registrations_1.waitlist_number <= registrations.waitlist_number) END AS waitlist_position
+FROM registrations WHERE registrations.event_id = %(id)s::UUID
 ORDER BY registrations.registered_at ASC, registrations.id ASC LIMIT %(limit)s::INTEGER"""
 
 
@@ -730,12 +731,13 @@ def list_event_registrations(event_id: uuid.UUID) -> Response:
     return json_response({"data": data, "next_cursor": next_cursor})
 
 
-# The event row locked for the seat count, as services/event_seats.lock_event does.
-SQL_LOCK_EVENT = """SELECT events.status, events.capacity, events.registration_opens_at,
-events.registration_closes_at, events.ends_at, events.members_only, events.member_price_cents,
-events.non_member_price_cents, events.currency, events.id
-FROM events WHERE events.id = %(id)s::UUID FOR UPDATE"""
+# The event row locked for the seat count, as services/event_seats.lock_event_terms does.
+SQL_LOCK_EVENT = """SELECT events.id, events.status, events.capacity,
+events.registration_opens_at, events.registration_closes_at, events.starts_at, events.ends_at,
+events.timezone, events.members_only, events.member_price_cents, events.non_member_price_cents,
+events.currency FROM events WHERE events.id = %(id)s::UUID FOR UPDATE"""
 
+# Only after the insert was refused by the partial unique index, as mrm's 409 names it.
 SQL_ACTIVE_GUEST = """SELECT registrations.id FROM registrations
 WHERE registrations.event_id = %(event_id)s::UUID
 AND registrations.guest_email = %(guest_email)s::VARCHAR AND registrations.status != 'cancelled'"""
@@ -755,8 +757,9 @@ notes, id, created_at, updated_at, version) VALUES (%(event_id)s::UUID, NULL, NU
 
 @app.post("/api/v1/events/<uuid:event_id>/registrations")
 def register(event_id: uuid.UUID) -> Response:
-    """A guest attendee: lock the event, check status, window and duplicates, count the seats
-    when the event has a capacity, insert; the response is built from what was inserted."""
+    """A guest attendee: lock the event, check status and window, count the seats when the
+    event has a capacity, insert (a duplicate is refused by the unique index, then looked up
+    for the answer); the response is built from what was inserted."""
     body = request.get_json()
     now = datetime.now(UTC)
     guest_email = body.get("guest_email", "").strip().lower() or None
@@ -769,13 +772,6 @@ def register(event_id: uuid.UUID) -> Response:
         closes = event["registration_closes_at"] or event["ends_at"]
         if event["status"] != "published" or now >= closes or event["members_only"]:
             return problem(409, "Registration refused.")
-        if (
-            guest_email
-            and cursor.execute(
-                SQL_ACTIVE_GUEST, {"event_id": event_id, "guest_email": guest_email}
-            ).fetchone()
-        ):
-            return problem(409, "Already registered.")
         status = "registered"
         if event["capacity"] is not None:
             taken = cursor.execute(SQL_SEATS_TAKEN, {"event_id": event_id}).fetchone()["count_1"]
@@ -787,7 +783,12 @@ def register(event_id: uuid.UUID) -> Response:
             "guest_organisation": body.get("guest_organisation"), "status": status,
             "price_cents": event["non_member_price_cents"], "currency": event["currency"],
         }  # fmt: skip
-        cursor.execute(SQL_INSERT_REGISTRATION, row)
+        try:
+            cursor.execute(SQL_INSERT_REGISTRATION, row)
+        except psycopg.errors.UniqueViolation:
+            connection.rollback()
+            cursor.execute(SQL_ACTIVE_GUEST, {"event_id": event_id, "guest_email": guest_email})
+            return problem(409, "Already registered.")
     out = {name: None for name in REGISTRATION_FIELDS} | {
         "id": row["id"], "event_id": event_id, "guest_name": row["guest_name"],
         "guest_email": guest_email, "guest_organisation": row["guest_organisation"],

@@ -8,9 +8,11 @@ committed. Only attendees take seats; speakers, organisers, exhibitors and press
 """
 
 import uuid
+from datetime import datetime
 from functools import cache
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from models import Event, Registration, RegistrationRole, RegistrationStatus
@@ -32,6 +34,63 @@ def lock_event(session: Session, event_id: uuid.UUID) -> Event:
     if event is None:
         raise NotFound("event", event_id)
     return event
+
+
+class EventTerms(Protocol):
+    """What registering reads of an event: an ``Event``, or the row ``lock_event_terms``
+    reads."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def capacity(self) -> int | None: ...
+    @property
+    def registration_opens_at(self) -> datetime | None: ...
+    @property
+    def registration_closes_at(self) -> datetime | None: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def members_only(self) -> bool: ...
+    @property
+    def member_price_cents(self) -> int: ...
+    @property
+    def non_member_price_cents(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+
+
+TERMS = (
+    "id", "status", "capacity", "registration_opens_at", "registration_closes_at", "starts_at",
+    "ends_at", "timezone", "members_only", "member_price_cents", "non_member_price_cents",
+    "currency",
+)  # fmt: skip
+
+
+@cache
+def _terms_for_update() -> Select[Any]:
+    """The ``TERMS`` columns (those of ``EventTerms``), the row locked; built once."""
+    events = Event.__table__
+    return (
+        select(*(events.c[name] for name in TERMS))
+        .where(events.c.id == bindparam("event_id"))
+        .with_for_update()
+    )
+
+
+def lock_event_terms(session: Session, event_id: uuid.UUID) -> EventTerms:
+    """The event's status, window, capacity and prices, its row locked until the transaction
+    ends: a registration reads only these, so the rest of the event is not loaded."""
+    terms = session.execute(_terms_for_update(), {"event_id": event_id}).first()
+    if terms is None:
+        raise NotFound("event", event_id)
+    return terms  # type: ignore[return-value] - a row has the columns as attributes
 
 
 def takes_seat(role: str) -> bool:
@@ -122,3 +181,24 @@ def waitlist_position() -> ColumnElement[int | None]:
         .scalar_subquery()
     )
     return case((Registration.status == RegistrationStatus.WAITLISTED, rank), else_=None)
+
+
+@cache
+def waitlist_position_column() -> ColumnElement[int | None]:
+    """``waitlist_position`` for a statement on the ``registrations`` table itself (plain
+    rows, no ORM entity), labelled ``waitlist_position``; built once per process."""
+    registrations = Registration.__table__
+    ahead = registrations.alias()
+    rank = (
+        select(func.count())
+        .select_from(ahead)
+        .where(
+            ahead.c.event_id == registrations.c.event_id,
+            ahead.c.status == RegistrationStatus.WAITLISTED.value,
+            ahead.c.waitlist_number <= registrations.c.waitlist_number,
+        )
+        .correlate(registrations)
+        .scalar_subquery()
+    )
+    waiting = registrations.c.status == RegistrationStatus.WAITLISTED.value
+    return case((waiting, rank), else_=None).label("waitlist_position")

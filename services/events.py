@@ -30,7 +30,7 @@ from models.types import utcnow
 from services.archiving import mark_archived, mark_restored
 from services.domains import resolve_domains
 from services.errors import Conflict, InvalidInput, NotFound
-from services.event_seats import fill_seats, lock_event
+from services.event_seats import EventTerms, fill_seats, lock_event
 from services.filters import filter_archived, filter_words
 from services.identifiers import external_id_from_path
 from services.journal import JournalSpec, record_action, register
@@ -74,12 +74,12 @@ def time_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def local_time(event: Event, moment: datetime) -> datetime:
+def local_time(event: EventTerms, moment: datetime) -> datetime:
     """``moment`` at the event's wall clock (the offset of that day in its time zone)."""
     return moment.astimezone(ZoneInfo(event.timezone))
 
 
-def event_day(event: Event) -> date:
+def event_day(event: EventTerms) -> date:
     """The day the event starts, in its own time zone: the day memberships are read at."""
     return local_time(event, event.starts_at).date()
 
