@@ -23,7 +23,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, event, func, or_, select
@@ -324,7 +323,8 @@ def _insert_in_one_statement(
         return
     outbox = _outbox[0]
     params.update(outbox.params(occurred_at))
-    returned = _execute_on_driver(session, outbox.postgresql_statement, params)
+    guarded = not guarded_types().isdisjoint(params["resource_types"])
+    returned = _execute_on_driver(session, outbox.postgresql_statement(guarded), params)
     if returned:
         outbox.returned(session, [row[0] for row in returned])
 
@@ -344,18 +344,26 @@ class Outbox:
     entries' own statement, with no round trip of their own: ``postgresql_sql()`` is an
     ``INSERT ... SELECT ... FROM entries ... RETURNING <one column>`` reading the CTE
     ``entries`` (the inserted ``journal_entries`` rows), with the parameters that ``params``
-    gives for the entries' time; ``returned`` gets the returned column's values. The text is
-    asked for once, at the first write (when every journaled type has registered).
+    gives for the entries' time; ``returned`` gets the returned column's values.
+    ``postgresql_sql(guarded)`` says whether the entries include types whose records some
+    readers may not see (``guarded_types``): only then does the statement need the visibility
+    condition, whose planning costs more than the rest of the write. Each text is asked for
+    once, at the first write (when every journaled type has registered).
     """
 
     add: Callable[[Session, list[JournalEntry]], None]
-    postgresql_sql: Callable[[], str]
+    postgresql_sql: Callable[[bool], str]
     params: Callable[[datetime], Mapping[str, Any]]
     returned: Callable[[Session, list[Any]], None]
+    _statements: dict[bool, str] = field(default_factory=dict)
 
-    @cached_property
-    def postgresql_statement(self) -> str:
-        return f"{_PG_INSERT}, outbox AS ({self.postgresql_sql()})\nSELECT * FROM outbox"
+    def postgresql_statement(self, guarded: bool) -> str:
+        statement = self._statements.get(guarded)
+        if statement is None:
+            outbox = self.postgresql_sql(guarded)
+            statement = f"{_PG_INSERT}, outbox AS ({outbox})\nSELECT * FROM outbox"
+            self._statements[guarded] = statement
+        return statement
 
 
 _outbox: list[Outbox] = []
@@ -444,7 +452,16 @@ def _shown(specs: Iterable[JournalSpec], reader: Actor | None) -> ColumnElement[
 
 def guarded_types() -> frozenset[str]:
     """Resource types some readers may not see every record of (confidential ones)."""
-    return frozenset(spec.resource_type for spec in _SPECS.values() if spec.visible is not None)
+    known = len(_SPECS)
+    if _guarded_cache.get("count") != known:  # types register as their modules are imported
+        _guarded_cache["count"] = known
+        _guarded_cache["types"] = frozenset(
+            spec.resource_type for spec in _SPECS.values() if spec.visible is not None
+        )
+    return _guarded_cache["types"]
+
+
+_guarded_cache: dict[str, Any] = {}
 
 
 def shown_to_outsiders() -> ColumnElement[bool]:

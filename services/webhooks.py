@@ -342,13 +342,17 @@ _POSTGRESQL_DELIVERIES = """
     JOIN webhook_subscriptions AS s
         ON s.is_active
         AND s.event_types::jsonb ?| ARRAY['*', e.event_type, e.resource_type || '.*']
-    WHERE e.seq IN ({shown})
+    {shown}
     RETURNING id
 """
 
 
-def _postgresql_deliveries() -> str:
-    return _POSTGRESQL_DELIVERIES.replace("{shown}", journal.shown_to_outsiders_sql("entries"))
+def _postgresql_deliveries(guarded: bool) -> str:
+    """The deliveries' insert; with ``guarded`` entries, only of those receivers may hear of."""
+    if not guarded:  # every entry is of a type whose records all readers see
+        return _POSTGRESQL_DELIVERIES.replace("{shown}", "")
+    shown = journal.shown_to_outsiders_sql("entries")
+    return _POSTGRESQL_DELIVERIES.replace("{shown}", f"WHERE e.seq IN ({shown})")
 
 
 _PATHS_JSON = json.dumps(_RECORD_PATHS)
