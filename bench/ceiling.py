@@ -3,8 +3,9 @@
 Run under the same gunicorn settings as mrm (``gunicorn -c python:api.gunicorn_config
 bench.ceiling:app``). What it keeps from a real API: a bearer token checked on every request, the
 same SQL statements mrm sends (read from services/members.py and captured with SQLAlchemy's
-echo), the same JSON body. What it drops: the framework layers (flask-smorest, webargs,
-marshmallow), the ORM and the access log.
+echo), including the journal entry of every write in mrm's own one statement, and the same JSON
+body. What it drops: the framework layers (flask-smorest, webargs, marshmallow), the ORM and
+the access log.
 
 Auth: the token is an HS256 JWT decoded and verified with PyJWT, then its login is looked up with
 the same SQL statement mrm sends on every request (the user is active and the login not
@@ -28,11 +29,12 @@ from typing import Any
 
 import jwt
 import psycopg
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from models import PROJECT_TRANSITIONS, ProjectState
+from services import journal, webhooks  # noqa: F401 - webhooks adds the outbox mrm writes
 from services.member_memberships import member_since, membership_summary
 from services.membership_status import status_on
 from services.roles import scopes_for_role
@@ -108,7 +110,22 @@ def token_scopes(cursor: Any) -> frozenset[str] | None:
     except (KeyError, ValueError):
         return None
     row = cursor.execute(SQL_OPEN_LOGIN_ROLE, login).fetchone()
+    g.user_id = login["user_id"]
     return None if row is None else scopes & scopes_for_role(row["role"])
+
+
+def write_journal(cursor: Any, event_type: str, resource_type: str, resource_id: Any) -> None:
+    """The journal entry mrm writes with every change, with the statement it sends on
+    PostgreSQL (``services.journal.postgresql_write``: the advisory lock, the entry and the
+    webhook outbox rows in one statement), so that writes compare like with like."""
+    now = datetime.now(UTC)
+    sql, outbox_params = journal.postgresql_write([resource_type], now)
+    params = {
+        "occurred_at": now, "actor_user_id": g.get("user_id"), "api_client_id": None,
+        "request_id": uuid.uuid4().hex, "source": "api", "event_types": [event_type],
+        "resource_types": [resource_type], "resource_ids": [resource_id], "changes": ["null"],
+    }  # fmt: skip
+    cursor.execute(sql, params | outbox_params)
 
 
 def require(scope: str, cursor: Any) -> Response | None:
@@ -396,6 +413,7 @@ def create_member() -> Response:
             cursor.execute(SQL_INSERT_MEMBER, member)
         except psycopg.errors.UniqueViolation:  # as mrm: the constraint decides, no pre-check
             return problem(409, "A member with this SIREN already exists.")
+        write_journal(cursor, "member.created", "member", member["id"])
     row = {name: None for name in OUT_FIELDS} | member
     row.update(country="FR", contacts_count=0, external_id=None, archived_at=None)
     row.update(archive_reason=None, restored_at=None, restore_reason=None)
@@ -789,6 +807,7 @@ def register(event_id: uuid.UUID) -> Response:
             connection.rollback()
             cursor.execute(SQL_ACTIVE_GUEST, {"event_id": event_id, "guest_email": guest_email})
             return problem(409, "Already registered.")
+        write_journal(cursor, "registration.created", "registration", row["id"])
     out = {name: None for name in REGISTRATION_FIELDS} | {
         "id": row["id"], "event_id": event_id, "guest_name": row["guest_name"],
         "guest_email": guest_email, "guest_organisation": row["guest_organisation"],

@@ -301,12 +301,27 @@ entries AS (
 _PG_WITHOUT_OUTBOX = _PG_INSERT + "SELECT NULL FROM entries WHERE false"
 
 
+def postgresql_write(
+    resource_types: Collection[str], occurred_at: datetime
+) -> tuple[str, dict[str, Any]]:
+    """The one statement a transaction's entries of ``resource_types`` are written with on
+    PostgreSQL, and the outbox's parameters for their time (the entries' own parameters are
+    the caller's). The bench's ceiling sends the same statement for its writes."""
+    if not _outbox:
+        return _PG_WITHOUT_OUTBOX, {}
+    outbox = _outbox[0]
+    guarded = not guarded_types().isdisjoint(resource_types)
+    return outbox.postgresql_statement(guarded), dict(outbox.params(occurred_at))
+
+
 def _insert_in_one_statement(
     session: Session,
     pending: Mapping[tuple[str, uuid.UUID], _Pending],
     origin: Origin,
     occurred_at: datetime,
 ) -> None:
+    resource_types = [kind for kind, _ in pending]
+    sql, outbox_params = postgresql_write(resource_types, occurred_at)
     params: dict[str, Any] = {
         "occurred_at": occurred_at,
         "actor_user_id": origin.actor_user_id,
@@ -314,19 +329,14 @@ def _insert_in_one_statement(
         "request_id": origin.request_id,
         "source": origin.source,
         "event_types": [f"{kind}.{entry.verb}" for (kind, _), entry in pending.items()],
-        "resource_types": [kind for kind, _ in pending],
+        "resource_types": resource_types,
         "resource_ids": [record_id for _, record_id in pending],
         "changes": [json.dumps(entry.changes) for entry in pending.values()],
+        **outbox_params,
     }
-    if not _outbox:
-        _execute_on_driver(session, _PG_WITHOUT_OUTBOX, params)
-        return
-    outbox = _outbox[0]
-    params.update(outbox.params(occurred_at))
-    guarded = not guarded_types().isdisjoint(params["resource_types"])
-    returned = _execute_on_driver(session, outbox.postgresql_statement(guarded), params)
-    if returned:
-        outbox.returned(session, [row[0] for row in returned])
+    returned = _execute_on_driver(session, sql, params)
+    if returned and _outbox:
+        _outbox[0].returned(session, [row[0] for row in returned])
 
 
 def _execute_on_driver(session: Session, sql: str, params: Mapping[str, Any]) -> list[Any]:
