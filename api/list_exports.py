@@ -11,8 +11,6 @@ argument is still a 404 or 422; then one page is in memory at a time, and the OR
 loaded are let go of (``_forget``) before the next. Exports are logged (``api/exports.py``).
 """
 
-import csv
-import io
 from collections.abc import Callable, Iterator, Sequence
 from functools import wraps
 from typing import Any
@@ -23,6 +21,7 @@ from flask import request
 from api.export_columns import Column, columns_of, csv_row, item_schema, to_json
 from api.exports import export_response, requested_export
 from api.extensions import db
+from services.exports.streaming import csv_lines
 from services.pagination import MAX_LIMIT
 
 # Rows asked of the view per call: the largest page a list serves.
@@ -107,24 +106,10 @@ def _forget(known: set[Any]) -> None:
 
 
 def _lines(format: str, excel: bool, columns: Sequence[Column], pages: Iterator[Rows]) -> Any:
-    return _csv_lines(columns, pages, excel=excel) if format == "csv" else _ndjson_lines(pages)
-
-
-def _csv_lines(columns: Sequence[Column], pages: Iterator[Rows], *, excel: bool) -> Iterator[str]:
-    """The header row, then a chunk per page; for Excel a BOM, ``;`` and CRLF."""
-    buffer = io.StringIO()
-    writer = csv.writer(
-        buffer, delimiter=";" if excel else ",", lineterminator="\r\n" if excel else "\n"
-    )
-    if excel:
-        buffer.write("\ufeff")
-    writer.writerow([column.name for column in columns])
-    yield buffer.getvalue()
-    for rows in pages:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(csv_row(columns, row) for row in rows)
-        yield buffer.getvalue()
+    if format != "csv":
+        return _ndjson_lines(pages)
+    rows = ([csv_row(columns, row) for row in page] for page in pages)
+    return csv_lines([column.name for column in columns], rows, excel=excel)
 
 
 def _ndjson_lines(pages: Iterator[Rows]) -> Iterator[bytes]:

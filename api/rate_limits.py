@@ -118,6 +118,12 @@ class RateLimitExceeded(Exception):
         self.standing = standing
 
 
+def _counted(storage: Storage, key: str, limit: RateLimitItem) -> tuple[int, float]:
+    """The hits of ``key`` in ``limit``'s window, this one included, and when it ends."""
+    count = storage.incr(key, limit.get_expiry())
+    return count, storage.get_expiry(key)
+
+
 class RateLimiter:
     """The three budgets, their counters (Redis or this process) and the check of a request."""
 
@@ -144,27 +150,26 @@ class RateLimiter:
         count = storage.incr(key, limit.get_expiry())
         return count, storage.get_expiry(key)
 
+    def _stand(self, key: str, limit: RateLimitItem) -> Standing:
+        """Count one hit of ``key`` against ``limit`` (in the process while Redis fails)."""
+        storage = self._storage()
+        try:
+            count, reset_at = _counted(storage, key, limit)
+        except Exception:  # noqa: BLE001 - any storage failure: count in the process
+            if storage is self._process:
+                raise
+            self._shared_down_until = time.monotonic() + FALLBACK_SECONDS
+            count, reset_at = _counted(self._process, key, limit)
+        return Standing(limit, limit.amount - count, reset_at, count > limit.amount)
+
     def hit(self, budget: str, caller: str) -> Standing:
-        """Count this request against every limit of ``budget`` for ``caller``."""
-        tightest: Standing | None = None
-        for limit in self.budgets[budget]:
-            key = limit.key_for(self._key_prefix, caller, budget)
-            storage = self._storage()
-            try:
-                count, reset_at = self._count(storage, key, limit)
-            except Exception:  # noqa: BLE001 - any storage failure: count in the process
-                if storage is self._process:
-                    raise
-                self._shared_down_until = time.monotonic() + FALLBACK_SECONDS
-                count, reset_at = self._count(self._process, key, limit)
-            standing = Standing(limit, limit.amount - count, reset_at, count > limit.amount)
-            if tightest is None or (standing.refused, -standing.remaining) > (
-                tightest.refused,
-                -tightest.remaining,
-            ):
-                tightest = standing
-        assert tightest is not None  # parse_many never gives an empty list
-        return tightest
+        """Count this request against every limit of ``budget`` for ``caller``; the tightest
+        standing (refused first, then the fewest remaining) is the one reported."""
+        standings = [
+            self._stand(limit.key_for(self._key_prefix, caller, budget), limit)
+            for limit in self.budgets[budget]
+        ]
+        return min(standings, key=lambda standing: (not standing.refused, standing.remaining))
 
     def check_request(self) -> None:
         """Before every request: count it, keep the standing for the headers, refuse if over."""

@@ -76,9 +76,15 @@ class JournalSpec:
 _SPECS: dict[type, JournalSpec] = {}
 
 
+# Resource types some readers may not see every record of (confidential ones).
+_GUARDED: set[str] = set()
+
+
 def register(model: type, spec: JournalSpec) -> None:
     """Journal every write of ``model`` from now on (each new resource registers here)."""
     _SPECS[model] = spec
+    if spec.visible is not None:
+        _GUARDED.add(spec.resource_type)
 
 
 @dataclass(frozen=True)
@@ -310,7 +316,7 @@ def postgresql_write(
     if not _outbox:
         return _PG_WITHOUT_OUTBOX, {}
     outbox = _outbox[0]
-    guarded = not guarded_types().isdisjoint(resource_types)
+    guarded = not _GUARDED.isdisjoint(resource_types)
     return outbox.postgresql_statement(guarded), dict(outbox.params(occurred_at))
 
 
@@ -365,7 +371,7 @@ class Outbox:
     postgresql_sql: Callable[[bool], str]
     params: Callable[[datetime], Mapping[str, Any]]
     returned: Callable[[Session, list[Any]], None]
-    _statements: dict[bool, str] = field(default_factory=dict)
+    _statements: dict[bool, str] = field(default_factory=dict, init=False, repr=False)
 
     def postgresql_statement(self, guarded: bool) -> str:
         statement = self._statements.get(guarded)
@@ -462,16 +468,7 @@ def _shown(specs: Iterable[JournalSpec], reader: Actor | None) -> ColumnElement[
 
 def guarded_types() -> frozenset[str]:
     """Resource types some readers may not see every record of (confidential ones)."""
-    known = len(_SPECS)
-    if _guarded_cache.get("count") != known:  # types register as their modules are imported
-        _guarded_cache["count"] = known
-        _guarded_cache["types"] = frozenset(
-            spec.resource_type for spec in _SPECS.values() if spec.visible is not None
-        )
-    return _guarded_cache["types"]
-
-
-_guarded_cache: dict[str, Any] = {}
+    return frozenset(_GUARDED)
 
 
 def shown_to_outsiders() -> ColumnElement[bool]:
