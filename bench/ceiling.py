@@ -35,6 +35,7 @@ from psycopg_pool import ConnectionPool
 
 from models import PROJECT_TRANSITIONS, ProjectState
 from services import journal, webhooks  # noqa: F401 - webhooks adds the outbox mrm writes
+from services.commit_statements import CommitStatement, commit_pipelined
 from services.member_memberships import member_since, membership_summary
 from services.membership_status import status_on
 from services.roles import scopes_for_role
@@ -114,18 +115,19 @@ def token_scopes(cursor: Any) -> frozenset[str] | None:
     return None if row is None else scopes & scopes_for_role(row["role"])
 
 
-def write_journal(cursor: Any, event_type: str, resource_type: str, resource_id: Any) -> None:
+def write_journal(connection: Any, event_type: str, resource_type: str, resource_id: Any) -> None:
     """The journal entry mrm writes with every change, with the statement it sends on
     PostgreSQL (``services.journal.postgresql_write``: the advisory lock, the entry and the
-    webhook outbox rows in one statement), so that writes compare like with like."""
+    webhook outbox rows in one statement), sent with the COMMIT in one round trip as mrm
+    sends it (``services.commit_statements``), so that writes compare like with like."""
     now = datetime.now(UTC)
     sql, outbox_params = journal.postgresql_write([resource_type], now)
     params = {
         "occurred_at": now, "actor_user_id": g.get("user_id"), "api_client_id": None,
-        "request_id": uuid.uuid4().hex, "source": "api", "event_types": [event_type],
-        "resource_types": [resource_type], "resource_ids": [resource_id], "changes": ["null"],
+        "request_id": uuid.uuid4().hex, "source": "api",
+        "entries": journal.entries_json([(event_type, resource_type, resource_id, None)]),
     }  # fmt: skip
-    cursor.execute(sql, params | outbox_params)
+    commit_pipelined(connection, [CommitStatement(sql, params | outbox_params)])
 
 
 def require(scope: str, cursor: Any) -> Response | None:
@@ -413,7 +415,7 @@ def create_member() -> Response:
             cursor.execute(SQL_INSERT_MEMBER, member)
         except psycopg.errors.UniqueViolation:  # as mrm: the constraint decides, no pre-check
             return problem(409, "A member with this SIREN already exists.")
-        write_journal(cursor, "member.created", "member", member["id"])
+        write_journal(connection, "member.created", "member", member["id"])
     row = {name: None for name in OUT_FIELDS} | member
     row.update(country="FR", contacts_count=0, external_id=None, archived_at=None)
     row.update(archive_reason=None, restored_at=None, restore_reason=None)
@@ -807,7 +809,7 @@ def register(event_id: uuid.UUID) -> Response:
             connection.rollback()
             cursor.execute(SQL_ACTIVE_GUEST, {"event_id": event_id, "guest_email": guest_email})
             return problem(409, "Already registered.")
-        write_journal(cursor, "registration.created", "registration", row["id"])
+        write_journal(connection, "registration.created", "registration", row["id"])
     out = {name: None for name in REGISTRATION_FIELDS} | {
         "id": row["id"], "event_id": event_id, "guest_name": row["guest_name"],
         "guest_email": guest_email, "guest_organisation": row["guest_organisation"],
