@@ -124,7 +124,7 @@ def _refuse_duplicates(session: Session, member: Member | None, fields: dict[str
             raise _duplicate(session, field, value)
 
 
-def _contacts_count() -> ColumnElement[int]:
+def contacts_count() -> ColumnElement[int]:
     """Contacts (not archived) whose affiliation with the member has not ended.
 
     "Today" is the database's ``CURRENT_DATE``, so the statement never changes and its
@@ -161,14 +161,14 @@ def member_loader_options(*, single: bool = False) -> tuple[ORMOption, ...]:
         return (
             joinedload(Member.domains),
             joinedload(Member.parent),
-            with_expression(Member.contacts_count, _contacts_count()),
+            with_expression(Member.contacts_count, contacts_count()),
         )
     return (
         defer(Member.search_text),  # what a page shows: not the search text nor the version
         defer(Member.version),
         selectinload(Member.domains),
         joinedload(Member.parent).load_only(Member.id, Member.name),
-        with_expression(Member.contacts_count, _contacts_count()),
+        with_expression(Member.contacts_count, contacts_count()),
     )
 
 

@@ -26,12 +26,12 @@ from schemas.members import (
 )
 from services.batch_writes import write_member_item
 from services.exports.members import member_export
+from services.member_views import MemberView, read_member
 from services.members import (
     MEMBER_SORT_KEYS,
     archive_member,
     create_member,
     delete_member,
-    get_member,
     list_members,
     restore_member,
     update_member,
@@ -111,9 +111,9 @@ class MemberById(MethodView):
     @blp.auth("members:read")
     @blp.record_response(MemberOut())
     @blp.alt_response(404, response="NOT_FOUND")
-    def get(self, member_id: uuid.UUID) -> tuple[Member, dict[str, str]]:
+    def get(self, member_id: uuid.UUID) -> tuple[MemberView, dict[str, str]]:
         """Get a member"""
-        return with_etag(get_member(db.session, member_id))
+        return with_etag(read_member(db.session, member_id))
 
     @blp.auth("members:write")
     @blp.if_match

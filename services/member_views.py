@@ -1,0 +1,77 @@
+"""A member as the API shows it, read as plain rows: the most frequent read of the API.
+
+``get_member`` builds the ORM object a write needs (its domains and parent as objects, its
+identity in the session); a GET needs none of that. Here one statement, built once per process,
+reads the member's columns, its parent's name, its contact count and one row per domain, and
+the result is a mapping keyed by the response's field names, which the compiled dumper reads
+fastest (``services.driver_rows``: on PostgreSQL on the driver's own cursor). The answer is the
+same as from the ORM object (tested field by field on both databases).
+"""
+
+import functools
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import Session
+
+from models import Domain, Member, member_domains
+from services.driver_rows import mappings
+from services.errors import NotFound
+from services.members import contacts_count
+
+# Columns of the member the response does not show.
+_UNSHOWN = frozenset({"search_text", "sort_name"})
+
+
+class MemberView(dict[str, Any]):
+    """A member's response fields; ``version`` gives the ETag."""
+
+    @property
+    def version(self) -> int:
+        return self["version"]
+
+
+@functools.cache
+def _member_statement() -> Select[Any]:
+    """The member, its parent's name, its contact count, then its domains: one row per domain
+    (one row with no domain when it has none), ordered by code as the ORM relationship is."""
+    members, domains = Member.__table__, Domain.__table__
+    parent = members.alias("parent")
+    shown = [column for column in members.c if column.key not in _UNSHOWN]
+    return (
+        select(
+            *shown,
+            parent.c.name.label("parent_name"),
+            contacts_count().label("contacts_count"),
+            domains.c.code.label("domain_code"),
+            domains.c.label.label("domain_label"),
+        )
+        .select_from(
+            members.outerjoin(parent, parent.c.id == members.c.parent_id)
+            .outerjoin(member_domains, member_domains.c.member_id == members.c.id)
+            .outerjoin(domains, domains.c.id == member_domains.c.domain_id)
+        )
+        .where(members.c.id == bindparam("member_id"))
+        .order_by(domains.c.code)
+    )
+
+
+def read_member(session: Session, member_id: uuid.UUID) -> MemberView:
+    """``get_member`` for reading only: the same answer from plain rows; ``NotFound``."""
+    rows = mappings(session, _member_statement(), {"member_id": member_id})
+    if not rows:
+        raise NotFound("member", member_id)
+    first = rows[0]
+    view = MemberView(first)
+    for key in ("parent_name", "domain_code", "domain_label"):
+        del view[key]
+    parent_id = first["parent_id"]
+    view["parent"] = None if parent_id is None else {"id": parent_id, "name": first["parent_name"]}
+    view["domains"] = [
+        {"code": row["domain_code"], "label": row["domain_label"]}
+        for row in rows
+        if row["domain_code"] is not None
+    ]
+    view["is_archived"] = first["archived_at"] is not None
+    return view
