@@ -1,5 +1,6 @@
 """Turn a service's list query into a keyset page: body, ``Link`` header."""
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -35,8 +36,11 @@ def paginate(
     query: Mapping[str, Any],
     sort_keys: Mapping[str, SortKey],
     id_column: ColumnElement[Any],
+    rows_to_items: Callable[[Session, list[Any]], list[Any]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Call ``list_function`` with the filters of ``query`` and page its result."""
+    """Call ``list_function`` with the filters of ``query`` and page its result;
+    ``rows_to_items`` turns the page's rows into what the response shows, when the list
+    reads columns rather than records."""
     filters = {name: value for name, value in query.items() if name not in PAGING_ARGUMENTS}
     page = keyset_page(
         session,
@@ -48,4 +52,6 @@ def paginate(
         limit=query["limit"],
         include_total=query["include_total"],
     )
+    if rows_to_items is not None:
+        page = dataclasses.replace(page, items=rows_to_items(session, list(page.items)))
     return page_response(page)

@@ -16,7 +16,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Select
+from sqlalchemy import ARRAY, ColumnElement, Connection, Dialect, Select, Uuid, any_, bindparam
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,15 @@ def _compiled(stmt: Select[Any], dialect: Dialect) -> tuple[str, tuple[str, ...]
         if not bind.required
     }
     return str(compiled), tuple(stmt.selected_columns.keys()), fixed
+
+
+def among_ids(column: ColumnElement[Any], postgresql: bool) -> ColumnElement[bool]:
+    """``column`` is one of the ids given as the parameter ``ids``: an array on PostgreSQL
+    (``= ANY``: one fixed text, which the driver's cursor can run), a list expanded into
+    ``IN (...)`` elsewhere."""
+    if postgresql:
+        return column == any_(bindparam("ids", type_=ARRAY(Uuid())))
+    return column.in_(bindparam("ids", expanding=True))
 
 
 def mappings(

@@ -10,15 +10,16 @@ same as from the ORM object (tested field by field on both databases).
 
 import functools
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Unpack
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from models import Domain, Member, member_domains
-from services.driver_rows import mappings
+from services.driver_rows import among_ids, mappings
 from services.errors import NotFound
-from services.members import contacts_count
+from services.members import MemberFilters, contacts_count, filter_members
 
 # Columns of the member the response does not show.
 _UNSHOWN = frozenset({"search_text", "sort_name"})
@@ -26,6 +27,9 @@ _UNSHOWN = frozenset({"search_text", "sort_name"})
 
 class MemberView(dict[str, Any]):
     """A member's response fields; ``version`` gives the ETag."""
+
+    # A list row read without ``as_of`` shows no membership standing.
+    membership_as_of = None
 
     @property
     def version(self) -> int:
@@ -75,3 +79,56 @@ def read_member(session: Session, member_id: uuid.UUID) -> MemberView:
     ]
     view["is_archived"] = first["archived_at"] is not None
     return view
+
+
+@functools.cache
+def _list_columns() -> tuple[Any, ...]:
+    """What a list row shows of a member (and its sort keys), its parent's name and its contact
+    count (its domains come in a second statement for the whole page)."""
+    members = Member.__table__
+    parent = members.alias("parent")
+    shown = [column for column in members.c if column.key not in _UNSHOWN | {"version"}]
+    columns = (
+        *shown,
+        members.c.sort_name,
+        parent.c.name.label("parent_name"),
+        contacts_count().label("contacts_count"),
+    )
+    return columns, members.outerjoin(parent, parent.c.id == members.c.parent_id)
+
+
+def list_member_rows(**filters: Unpack[MemberFilters]) -> Select[Any]:
+    """``list_members`` as columns rather than ORM objects, for lists read without ``as_of``
+    (``member_rows_of`` turns a page of them into list rows)."""
+    columns, joined = _list_columns()
+    return filter_members(select(*columns).select_from(joined), **filters)
+
+
+@functools.cache
+def _domains_of_members(postgresql: bool) -> Select[Any]:
+    domains = Domain.__table__
+    return (
+        select(member_domains.c.member_id, domains.c.code, domains.c.label)
+        .join(domains, domains.c.id == member_domains.c.domain_id)
+        .where(among_ids(member_domains.c.member_id, postgresql))
+        .order_by(domains.c.code)
+    )
+
+
+def member_rows_of(session: Session, rows: Sequence[Row[Any]]) -> list[MemberView]:
+    """A page of ``list_member_rows`` as list rows, with their domains (one more statement)."""
+    views = []
+    for row in rows:
+        view = MemberView(row._mapping)
+        parent_id, parent_name = view["parent_id"], view.pop("parent_name")
+        view["parent"] = None if parent_id is None else {"id": parent_id, "name": parent_name}
+        view["domains"] = []
+        view["is_archived"] = view["archived_at"] is not None
+        views.append(view)
+    if views:
+        by_id = {view["id"]: view for view in views}
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        statement = _domains_of_members(postgresql)
+        for row in mappings(session, statement, {"ids": list(by_id)}):
+            by_id[row["member_id"]]["domains"].append({"code": row["code"], "label": row["label"]})
+    return views

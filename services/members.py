@@ -23,7 +23,7 @@ from models.types import utcnow
 from services.archiving import mark_archived, mark_restored
 from services.domains import resolve_domains
 from services.errors import Conflict, InvalidInput, NotFound
-from services.filters import filter_archived, filter_words
+from services.filters import S, filter_archived, filter_words
 from services.geography import departement_of
 from services.identifiers import external_id_from_path, identifier_mismatches
 from services.member_memberships import has_membership_status, membership_loader_options
@@ -172,7 +172,34 @@ def member_loader_options(*, single: bool = False) -> tuple[ORMOption, ...]:
     )
 
 
-def list_members(
+class MemberFilters(TypedDict, total=False):
+    """The member list's filters, as ``GET /members`` takes them."""
+
+    q: str | None
+    category: str | None
+    departement: str | None
+    domain: str | None
+    has_siren: bool | None
+    parent_id: uuid.UUID | None
+    external_id: str | None
+    archived: bool | None
+    updated_since: datetime | None
+    membership_status: str | None
+    as_of: date | None
+
+
+def list_members(**filters: Unpack[MemberFilters]) -> Select[tuple[Member]]:
+    """Members matching every filter (``filter_members``), as ORM objects with what a list row
+    embeds; with ``as_of``, each comes with its memberships, read at that day."""
+    stmt = select(Member).options(*member_loader_options())
+    as_of = filters.get("as_of")
+    if as_of is not None:
+        stmt = stmt.options(*membership_loader_options(as_of))
+    return filter_members(stmt, **filters)
+
+
+def filter_members(
+    stmt: S,
     *,
     q: str | None = None,
     category: str | None = None,
@@ -185,16 +212,15 @@ def list_members(
     updated_since: datetime | None = None,
     membership_status: str | None = None,
     as_of: date | None = None,
-) -> Select[tuple[Member]]:
-    """Members matching every filter; ``archived=None`` lists archived and active ones.
+) -> S:
+    """``stmt`` (of members, or of their columns) kept to members matching every filter;
+    ``archived=None`` lists archived and active ones.
 
-    With ``as_of``, each member comes with its memberships, read at that day;
-    ``membership_status`` keeps members with a membership in that status on that day.
-
-    ``q`` matches each of its words, folded like ``search_text``, anywhere in the member's name,
-    legal name, SIREN or city, so "societe generale" finds "Société Générale" on both databases.
+    ``membership_status`` keeps members with a membership in that status on ``as_of`` (today
+    by default). ``q`` matches each of its words, folded like ``search_text``, anywhere in the
+    member's name, legal name, SIREN or city, so "societe generale" finds "Société Générale"
+    on both databases.
     """
-    stmt = select(Member).options(*member_loader_options())
     stmt = filter_archived(stmt, Member.archived_at, archived)
     if category is not None:
         stmt = stmt.where(Member.category == category)
@@ -210,8 +236,6 @@ def list_members(
         stmt = stmt.where(Member.external_id == external_id)
     if updated_since is not None:
         stmt = stmt.where(Member.updated_at >= updated_since)
-    if as_of is not None:
-        stmt = stmt.options(*membership_loader_options(as_of))
     if membership_status is not None:
         stmt = stmt.where(has_membership_status(membership_status, as_of or date.today()))
     return filter_words(stmt, Member.search_text, q)

@@ -19,9 +19,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    Uuid,
     and_,
-    any_,
     bindparam,
     exists,
     func,
@@ -30,7 +28,6 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
@@ -53,7 +50,7 @@ from models import (
 from models.projects import LABEL_STATES
 from models.types import utcnow
 from services.domains import resolve_domains
-from services.driver_rows import mappings
+from services.driver_rows import among_ids, mappings
 from services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.filters import search_words
 from services.identifiers import external_id_from_path
@@ -311,15 +308,12 @@ def _in_utc(value: Any) -> Any:
 
 @functools.cache
 def _page_lists(postgresql: bool) -> tuple[Select[Any], Select[Any]]:
-    """The domains and the team of a page's projects, built once with the ids as one parameter:
-    an array on PostgreSQL (``= ANY``: one fixed text, so the driver's cursor can run it),
-    a list expanded into ``IN (...)`` elsewhere."""
+    """The domains and the team of a page's projects, built once with the ids as one parameter
+    (``among_ids``)."""
     domains, team = Domain.__table__, ProjectStaff.__table__
 
     def among(column: Any) -> ColumnElement[bool]:
-        if postgresql:
-            return column == any_(bindparam("ids", type_=ARRAY(Uuid())))
-        return column.in_(bindparam("ids", expanding=True))
+        return among_ids(column, postgresql)
 
     return (
         select(project_domains.c.project_id, domains.c.code, domains.c.label)

@@ -26,7 +26,7 @@ from schemas.members import (
 )
 from services.batch_writes import write_member_item
 from services.exports.members import member_export
-from services.member_views import MemberView, read_member
+from services.member_views import MemberView, list_member_rows, member_rows_of, read_member
 from services.members import (
     MEMBER_SORT_KEYS,
     archive_member,
@@ -69,6 +69,15 @@ class Members(MethodView):
         if export is not None:
             return export_response(
                 export, "members", query, member_export(db.session, query, export)
+            )
+        if query.get("as_of") is None:  # no membership standing: plain rows are enough
+            return paginate(
+                db.session,
+                list_member_rows,
+                query,
+                MEMBER_SORT_KEYS,
+                Member.id,
+                rows_to_items=member_rows_of,
             )
         return paginate(db.session, list_members, query, MEMBER_SORT_KEYS, Member.id)
 
