@@ -20,6 +20,8 @@ from marshmallow import missing
 from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import get_value
 
+from schemas.common import OrderedList
+
 Dump = Callable[..., Any]
 # A value's serialiser: (value, attribute name, object) -> what goes in the body.
 Serialize = Callable[[Any, str, Any], Any]
@@ -51,6 +53,10 @@ def _value_serializer(field: ma.fields.Field) -> Serialize:
         if nested.many or field.many:
             return lambda v, a, o: None if v is None else [one(item) for item in v]
         return lambda v, a, o: None if v is None else one(v)
+    if _is(field, OrderedList):
+        inner = _value_serializer(field.inner)
+        key = field.sort_key
+        return lambda v, a, o: None if v is None else [inner(i, a, o) for i in sorted(v, key=key)]
     if _is(field, _fields.List):
         inner = _value_serializer(field.inner)
         return lambda v, a, o: None if v is None else [inner(item, a, o) for item in v]

@@ -1,6 +1,7 @@
 """Pieces every resource's schemas share: list query arguments, pages, and field helpers."""
 
 import re
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
@@ -33,6 +34,22 @@ class AwareDateTime(ma.fields.AwareDateTime):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         # What marshmallow's "iso" format gives (``isoformat``), without its dispatch.
         return None if value is None else value.astimezone(UTC).isoformat()
+
+
+class OrderedList(ma.fields.List):
+    """A list dumped in the order ``sort_key`` gives its items (a response's own order, not
+    the order they were loaded in). The compiled dumpers (``api.dumpers``) sort the same way."""
+
+    def __init__(
+        self, inner: ma.fields.Field, *, sort_key: Callable[[Any], Any], **kwargs: Any
+    ) -> None:
+        super().__init__(inner, **kwargs)
+        self.sort_key = sort_key
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is not None:
+            value = sorted(value, key=self.sort_key)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class QueryDateTime(AwareDateTime):

@@ -6,7 +6,14 @@ import marshmallow as ma
 
 from models import AffiliationRole, PhoneKind
 from schemas.affiliations import AffiliationOut
-from schemas.common import ArchiveFilters, AwareDateTime, ListQuery, page_of, sort_field
+from schemas.common import (
+    ArchiveFilters,
+    AwareDateTime,
+    ListQuery,
+    OrderedList,
+    page_of,
+    sort_field,
+)
 from schemas.fields import BoundedList, Email, Phone, SearchText, Text, TrimmedString
 
 PHONE_KINDS = [kind.value for kind in PhoneKind]
@@ -36,16 +43,9 @@ def _phones(**kwargs: Any) -> ma.fields.List:
     return BoundedList(ma.fields.Nested(ContactPhone), max_items=MAX_PHONES, **kwargs)
 
 
-class _Affiliations(ma.fields.List):
+def _primary_then_recorded(affiliation: Any) -> tuple[bool, Any, Any]:
     """A contact's affiliations, the primary first, then in the order they were recorded."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(ma.fields.Nested(AffiliationOut), **kwargs)
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        if value is not None:
-            value = sorted(value, key=lambda a: (not a.is_primary, a.created_at, a.id))
-        return super()._serialize(value, attr, obj, **kwargs)
+    return (not affiliation.is_primary, affiliation.created_at, affiliation.id)
 
 
 class ContactOut(ma.Schema):
@@ -66,7 +66,7 @@ class ContactOut(ma.Schema):
     archive_reason = ma.fields.String(allow_none=True)
     restored_at = AwareDateTime(allow_none=True)
     restore_reason = ma.fields.String(allow_none=True)
-    affiliations = _Affiliations()
+    affiliations = OrderedList(ma.fields.Nested(AffiliationOut), sort_key=_primary_then_recorded)
     created_at = AwareDateTime()
     updated_at = AwareDateTime()
 

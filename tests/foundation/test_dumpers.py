@@ -73,8 +73,14 @@ def records(session, admin_headers):
         is_primary=True,
     )
     make_affiliation(session, member=parent, contact=contact, end_date=date(2021, 1, 1))
+    # Recorded before its primary affiliation: the body must still list the primary first.
+    later_primary = make_contact(session, email="paul@example.org")
+    make_affiliation(session, member=parent, contact=later_primary)
+    make_affiliation(session, member=member, contact=later_primary, is_primary=True)
     session.commit()
-    return SimpleNamespace(member=member, contact=contact, affiliation=affiliation)
+    return SimpleNamespace(
+        member=member, contact=contact, affiliation=affiliation, later_primary=later_primary
+    )
 
 
 def _paths(records, admin_headers, client):
@@ -89,6 +95,7 @@ def _paths(records, admin_headers, client):
         f"/api/v1/members/{member.id}",
         "/api/v1/contacts?include_total=true",
         f"/api/v1/contacts/{contact.id}",
+        f"/api/v1/contacts/{records.later_primary.id}",
         f"/api/v1/contacts/{contact.id}/affiliations",
         f"/api/v1/contacts/{contact.id}/affiliations/{affiliation.id}",
         f"/api/v1/members/{member.id}/contacts",
@@ -111,6 +118,10 @@ def test_bodies_are_what_marshmallow_dumps(app, client, records, admin_headers, 
             monkeypatch.delattr(schema, "dump")
     for path in paths:
         assert client.get(path, headers=admin_headers).get_data() == compiled[path], path
+    later_primary = client.get(
+        f"/api/v1/contacts/{records.later_primary.id}", headers=admin_headers
+    )
+    assert [row["is_primary"] for row in later_primary.json["affiliations"]] == [True, False]
 
 
 @pytest.mark.parametrize(
