@@ -17,7 +17,7 @@ from models.types import utcnow
 from services.archiving import mark_archived, mark_restored
 from services.emails import canonical_email
 from services.errors import Conflict, NotFound, PreconditionFailed
-from services.filters import filter_archived, filter_words
+from services.filters import S, filter_archived, filter_words
 from services.identifiers import external_id_from_path
 from services.pagination import attribute_key, datetime_key
 from services.text import fold_all, like_pattern
@@ -94,7 +94,7 @@ def list_contacts(
     ``q`` matches names and e-mail ignoring case and accents: each word must appear.
     """
     stmt = select(Contact).options(*_PAGE_COLUMNS, _with_affiliations(page=True))
-    return _filter_contacts(
+    return filter_contacts(
         stmt,
         q=q,
         member_id=member_id,
@@ -105,8 +105,8 @@ def list_contacts(
     )
 
 
-def _filter_contacts(
-    stmt: Select[tuple[Contact]],
+def filter_contacts(
+    stmt: S,
     *,
     q: str | None = None,
     member_id: uuid.UUID | None = None,
@@ -114,7 +114,8 @@ def _filter_contacts(
     archived: bool | None = False,
     updated_since: datetime | None = None,
     external_id: str | None = None,
-) -> Select[tuple[Contact]]:
+) -> S:
+    """``stmt`` (of contacts, or of their columns) kept to contacts matching every filter."""
     stmt = filter_archived(stmt, Contact.archived_at, archived)
     stmt = filter_words(stmt, Contact.search_text, q)
     if member_id is not None or role is not None:
@@ -135,7 +136,7 @@ def list_member_contacts(
     stmt = select(Contact).options(*_PAGE_COLUMNS, _with_affiliations(member_id, page=True))
     # The collections hold a subset of the affiliations: never reuse ones loaded before.
     stmt = stmt.execution_options(populate_existing=True)
-    return _filter_contacts(stmt, member_id=member_id, **filters)
+    return filter_contacts(stmt, member_id=member_id, **filters)
 
 
 def get_contact(session: Session, contact_id: uuid.UUID, *, lock: bool = False) -> Contact:

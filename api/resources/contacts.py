@@ -47,13 +47,13 @@ from services.affiliations import (
     update_affiliation,
 )
 from services.batch_writes import write_contact_item
+from services.contact_views import contact_rows_of, list_contact_rows
 from services.contacts import (
     CONTACT_SORT_KEYS,
     archive_contact,
     create_contact,
     erase_contact,
     get_contact,
-    list_contacts,
     list_member_contacts,
     restore_contact,
     update_contact,
@@ -93,7 +93,14 @@ class Contacts(MethodView):
             return export_response(
                 export, "contacts", query, contact_export(db.session, query, export)
             )
-        return paginate(db.session, list_contacts, query, CONTACT_SORT_KEYS, Contact.id)
+        return paginate(
+            db.session,
+            list_contact_rows,
+            query,
+            CONTACT_SORT_KEYS,
+            Contact.id,
+            rows_to_items=contact_rows_of,
+        )
 
     @blp.auth("contacts:write")
     @blp.arguments(ContactCreate())
