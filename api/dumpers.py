@@ -79,8 +79,9 @@ def _field_dumper(schema: ma.Schema, name: str, field: ma.fields.Field) -> Calla
 
     def dump_field(obj: Any) -> Any:
         # ``utils.get_value``: items of what has them (dicts), attributes of the rest; a
-        # plain dict (rows read without the ORM) looked up directly, as it would end.
-        if type(obj) is dict:
+        # dict (rows read without the ORM, and their views) looked up directly, as it would
+        # end: its item, else its attribute.
+        if isinstance(obj, dict):
             value = obj[key] if key in obj else getattr(obj, key, missing)
         elif hasattr(obj, "__getitem__"):
             value = get_value(obj, key, missing)
