@@ -32,9 +32,11 @@ import psycopg
 from flask import Flask, Response, g, request
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
+from sqlalchemy.dialects import postgresql
 
+import services.webhooks  # noqa: F401 - adds the webhook outbox mrm writes with its journal
 from models import PROJECT_TRANSITIONS, ProjectState
-from services import journal, webhooks  # noqa: F401 - webhooks adds the outbox mrm writes
+from services import contact_views, journal, member_views
 from services.commit_statements import CommitStatement, commit_pipelined
 from services.member_memberships import member_since, membership_summary
 from services.membership_status import status_on
@@ -168,16 +170,24 @@ PARENT_COLUMNS = ", ".join(
 )
 PARENT_JOIN = "LEFT OUTER JOIN members AS members_1 ON members_1.id = members.parent_id"
 
-# One member: parent and domains joined in (services.members.member_loader_options(single=True)).
-SQL_MEMBER_BY_ID = (
-    f"SELECT {CONTACTS_COUNT}, {MEMBER_COLUMNS}, {PARENT_COLUMNS}, domains_1.code, "
-    "domains_1.label, domains_1.is_active, domains_1.id AS domain_id, domains_1.created_at AS "
-    "domain_created_at, domains_1.updated_at AS domain_updated_at, domains_1.version AS "
-    f"domain_version FROM members {PARENT_JOIN} LEFT OUTER JOIN (member_domains AS "
-    "member_domains_1 JOIN domains AS domains_1 ON domains_1.id = member_domains_1.domain_id) "
-    "ON members.id = member_domains_1.member_id WHERE members.id = %(id)s::UUID "
-    "ORDER BY domains_1.code"
+
+def _postgresql_text(stmt: Any) -> str:
+    """mrm's statement as the SQL text it sends on PostgreSQL (``services.driver_rows``)."""
+    return str(stmt.compile(dialect=postgresql.dialect()))
+
+
+# One member: its columns, parent name, contact count and a row per domain, as
+# services/member_views.py reads it.
+SQL_MEMBER_BY_ID = _postgresql_text(member_views._member_statement())
+
+# A page of members without ``as_of``: services/member_views.py's columns (the filters are
+# written here), then the page's domains with ``= ANY`` of the ids.
+SQL_MEMBER_ROWS = _postgresql_text(member_views.list_member_rows(archived=None))
+SQL_MEMBER_ROWS_PAGE = (
+    f"{SQL_MEMBER_ROWS} WHERE members.archived_at IS NULL {{filters}} "
+    "ORDER BY members.sort_name ASC, members.id ASC LIMIT %(limit)s::INTEGER"
 )
+SQL_DOMAINS_OF_PAGE = _postgresql_text(member_views._domains_of_members(True))
 
 SQL_MEMBERS_PAGE = (
     f"SELECT {CONTACTS_COUNT}, {MEMBER_COLUMNS}, {PARENT_COLUMNS} FROM members {PARENT_JOIN} "
@@ -232,6 +242,15 @@ def _in_list(cursor: Any, sql: str, ids: list[uuid.UUID]) -> list[dict[str, Any]
 
 def _parent_of(row: dict[str, Any]) -> dict[str, Any] | None:
     return {"id": row["parent_id"], "name": row["parent_name"]} if row["parent_id"] else None
+
+
+def _member_rows_out(cursor: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A page read as mrm reads it without ``as_of``: the domains in one more statement."""
+    ids = [row["id"] for row in rows]
+    domains: dict[uuid.UUID, list[dict[str, Any]]] = {member_id: [] for member_id in ids}
+    for row in cursor.execute(SQL_DOMAINS_OF_PAGE, {"ids": ids}).fetchall():
+        domains[row["member_id"]].append({"code": row["code"], "label": row["label"]})
+    return [_member_out(row, domains[row["id"]], _parent_of(row)) for row in rows]
 
 
 def _members_out(cursor: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -345,11 +364,13 @@ def get_member(member_id: uuid.UUID) -> Response:
     with pool().connection() as connection, connection.cursor() as cursor:
         if refused := require("members:read", cursor):
             return refused
-        rows = cursor.execute(SQL_MEMBER_BY_ID, {"id": member_id}).fetchall()
+        rows = cursor.execute(SQL_MEMBER_BY_ID, {"member_id": member_id}).fetchall()
         if not rows:
             return problem(404, "No such member.")
         row = rows[0]
-        domains = [{"code": r["code"], "label": r["label"]} for r in rows if r["code"]]
+        domains = [
+            {"code": r["domain_code"], "label": r["domain_label"]} for r in rows if r["domain_code"]
+        ]
         member = _member_out(row, domains, _parent_of(row))
     return json_response(member, headers={"ETag": f'"v{row["version"]}"'})
 
@@ -372,14 +393,19 @@ def list_members() -> Response:
     if request.args.get("membership_status") == "active":
         filters.append(SQL_ACTIVE_ON)
         params["as_of"] = as_of or date.today()
-    sql = SQL_MEMBERS_PAGE.replace("{filters}", " ".join(filters))
+    # As mrm: ORM members with their memberships when read as of a day, plain rows otherwise.
+    page = SQL_MEMBERS_PAGE if as_of is not None else SQL_MEMBER_ROWS_PAGE
+    sql = page.replace("{filters}", " ".join(filters))
     with pool().connection() as connection, connection.cursor() as cursor:
         if refused := require("members:read", cursor):
             return refused
         rows = cursor.execute(sql, params).fetchall()
-        data = _members_out(cursor, rows) if rows else []
-        if as_of is not None and rows:
-            _add_standing(cursor, data, rows[: limit + 1], as_of)
+        if as_of is None:
+            data = _member_rows_out(cursor, rows) if rows else []
+        else:
+            data = _members_out(cursor, rows) if rows else []
+            if rows:
+                _add_standing(cursor, data, rows[: limit + 1], as_of)
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -433,18 +459,14 @@ contacts.archive_reason, contacts.restored_at, contacts.restore_reason, contacts
 contacts.sort_name, contacts.id,
 contacts.created_at, contacts.updated_at, contacts.version"""
 
+# services/contact_views.py: the page's columns (the filters are written here), then every
+# affiliation of the page with its member's name, with ``= ANY`` of the ids.
 SQL_CONTACTS_PAGE = (
-    f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE contacts.archived_at IS NULL {{filters}} "
+    f"{_postgresql_text(contact_views.list_contact_rows(archived=None))} "
+    "WHERE contacts.archived_at IS NULL {filters} "
     "ORDER BY contacts.sort_name ASC, contacts.id ASC LIMIT %(limit)s::INTEGER"
 )
-
-# services/contacts.py loads each contact's affiliations, then the members they point at.
-SQL_AFFILIATIONS_OF = """SELECT affiliations.contact_id, affiliations.member_id,
-affiliations.job_title, affiliations.roles, affiliations.start_date, affiliations.end_date,
-affiliations.is_primary, affiliations.id, affiliations.created_at, affiliations.updated_at,
-affiliations.version FROM affiliations WHERE affiliations.contact_id IN ({ids})"""
-
-SQL_MEMBERS_OF = f"SELECT {MEMBER_COLUMNS} FROM members WHERE members.id IN ({{ids}})"
+SQL_AFFILIATIONS_OF_PAGE = _postgresql_text(contact_views._affiliations_of_contacts(True))
 
 CONTACT_FIELDS = (
     "id", "first_name", "last_name", "email", "phones", "preferred_language", "notes",
@@ -453,9 +475,9 @@ CONTACT_FIELDS = (
 AFFILIATION_FIELDS = ("job_title", "roles", "start_date", "end_date", "is_primary")
 
 
-def _affiliation_out(row: dict[str, Any], member: dict[str, Any]) -> dict[str, Any]:
+def _affiliation_out(row: dict[str, Any]) -> dict[str, Any]:
     out = {"id": row["id"], "contact_id": row["contact_id"], "member_id": row["member_id"]}
-    out["member"] = {"id": member["id"], "name": member["name"]}
+    out["member"] = {"id": row["member_id"], "name": row["member_name"]}
     out.update({name: row[name] for name in AFFILIATION_FIELDS})
     out["created_at"] = row["created_at"]
     out["updated_at"] = row["updated_at"]
@@ -475,17 +497,15 @@ def list_contacts() -> Response:
         if refused := require("contacts:read", cursor):
             return refused
         rows = cursor.execute(sql, params).fetchall()
+        ids = [row["id"] for row in rows[:limit]]
         affiliations = (
-            _in_list(cursor, SQL_AFFILIATIONS_OF, [r["id"] for r in rows]) if rows else []
-        )
-        member_ids = list(dict.fromkeys(a["member_id"] for a in affiliations))
-        members = (
-            {m["id"]: m for m in _in_list(cursor, SQL_MEMBERS_OF, member_ids)} if member_ids else {}
+            cursor.execute(SQL_AFFILIATIONS_OF_PAGE, {"ids": ids}).fetchall() if ids else []
         )
     by_contact: dict[uuid.UUID, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
     for affiliation in affiliations:
-        member = members[affiliation["member_id"]]
-        by_contact[affiliation["contact_id"]].append(_affiliation_out(affiliation, member))
+        by_contact[affiliation["contact_id"]].append(_affiliation_out(affiliation))
+    for listed in by_contact.values():  # the primary first, then as recorded
+        listed.sort(key=lambda a: (not a["is_primary"], a["created_at"], a["id"]))
     data = []
     for row in rows[:limit]:
         out = {name: row[name] for name in CONTACT_FIELDS}
