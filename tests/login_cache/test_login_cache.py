@@ -11,12 +11,14 @@ from datetime import timedelta
 import jwt
 import psycopg
 import pytest
+from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
 from api import create_app
 from api.auth import login_listener
 from api.config import Settings
 from api.extensions import db
+from models import AuthSession, User
 from models.types import utcnow
 from services.login_cache import LoginCache
 from tests.api_clients.helpers import client_headers, register_client
@@ -109,6 +111,33 @@ def test_a_logout_in_this_process_is_refused_by_its_next_request(staff_login):
     client, headers, _user, _listener, _sid = staff_login
     assert client.post(LOGOUT_URL, headers=headers).status_code == 204
     assert client.get(ME_URL, headers=headers).status_code == 401  # no waiting
+
+
+def _quiet(cache: LoginCache) -> int:
+    """The generation once no notification has arrived for a fifth of a second."""
+    while True:
+        generation = cache.generation()
+        time.sleep(0.2)
+        if cache.generation() == generation and generation is not None:
+            return generation
+
+
+@pytest.mark.postgres_only
+def test_this_process_forgets_when_it_commits_a_checked_column(committing_app, real_session):
+    """At its own commit, before any notification (none comes: no row matches)."""
+    cache = listening(committing_app).cache
+    nobody = uuid.uuid4()
+    generation = _quiet(cache)
+    refresh = update(AuthSession).where(AuthSession.id == nobody).values(refreshed_at=utcnow())
+    real_session.execute(refresh)
+    real_session.commit()
+    assert cache.generation() == generation  # a refresh changes nothing a check reads
+    real_session.execute(refresh.values(revoked_at=utcnow()))
+    real_session.rollback()
+    assert cache.generation() == generation  # nothing committed
+    real_session.execute(update(User).where(User.id == nobody).values(is_active=False))
+    real_session.commit()
+    assert cache.generation() != generation
 
 
 @pytest.mark.postgres_only
