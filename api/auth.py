@@ -137,7 +137,8 @@ def _decode(token: str) -> dict[str, object]:
 
 
 def _authenticate_client(claims: dict[str, object]) -> Principal:
-    """The caller of a client-credentials token: an active, unexpired client (one query)."""
+    """The caller of a client-credentials token: an active, unexpired client (one query, or
+    none when this process remembers the client)."""
     try:
         client_id = uuid.UUID(str(claims[CLIENT_CLAIM]))
     except ValueError as exc:
@@ -155,7 +156,8 @@ def _authenticate_client(claims: dict[str, object]) -> Principal:
 
 
 def _authenticate() -> Principal:
-    """The caller of this request: a verified access token of an open login (one query)."""
+    """The caller of this request: a verified access token of an open login (one query, or
+    none when this process remembers the login)."""
     claims = _access_claims()
     if CLIENT_CLAIM in claims:
         return _authenticate_client(claims)
