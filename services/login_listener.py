@@ -6,7 +6,9 @@ is connected and listening the process's ``LoginCache`` may answer login checks;
 connection drops (server restart, terminated backend, network) the cache is emptied and
 switched off, every request checks in the database again, and the thread reconnects after
 ``retry_seconds`` and empties the cache once more when it listens again. A connection that
-died silently is found by a ping every ``ping_seconds`` and TCP keep-alives.
+died silently is found by a ping every ``ping_seconds``, which fails when the server does not
+acknowledge it within ``tcp_user_timeout``, and by TCP keep-alives: a network that drops
+packets without a word can hide changes from a worker for up to about 15 seconds.
 """
 
 import logging
@@ -107,6 +109,7 @@ class LoginListener:
                     keepalives_idle=5,
                     keepalives_interval=2,
                     keepalives_count=3,
+                    tcp_user_timeout=10_000,  # ms: a ping nobody acknowledges fails
                 ) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     self.backend_pid = connection.info.backend_pid

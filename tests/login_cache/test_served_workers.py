@@ -83,13 +83,18 @@ class Server:
         assert status == 200, answer
         return json.loads(answer)["access_token"]
 
-    def workers_of(self) -> dict[str, str]:
-        """request id -> pid of the worker that answered it."""
-        answered: dict[str, str] = {}
-        for line in self.access_log.read_text().splitlines():
-            pid, request_id, _status = line.split()
-            answered[request_id] = pid
-        return answered
+    def workers_of(self, *request_ids: str) -> dict[str, str]:
+        """request id -> pid of the worker that answered it, once ``request_ids`` are logged
+        (a worker writes its access log line just after sending the response)."""
+        deadline = time.monotonic() + 10
+        while True:
+            answered: dict[str, str] = {}
+            for line in self.access_log.read_text().splitlines():
+                pid, request_id, _status = line.split()
+                answered[request_id] = pid
+            if all(rid in answered for rid in request_ids) or time.monotonic() > deadline:
+                return answered
+            time.sleep(0.05)
 
     def listeners(self) -> int:
         """How many processes listen for login notifications on the test database."""
@@ -199,7 +204,7 @@ def refused_everywhere_within_a_second(server: Server, token: str, changed_at: f
     late = [(started, rid, status) for started, rid, status in answers if started >= 1.0]
     assert late, "no request was sent after the first second"
     assert all(status == 401 for _s, _rid, status in late), late
-    workers = server.workers_of()
+    workers = server.workers_of(*(rid for _s, rid, _status in late))
     refusing = {workers[rid] for _s, rid, _status in late}
     every = {pid for rid, pid in workers.items() if rid.startswith("warm")}
     assert refusing >= every, f"workers {every - refusing} answered nothing after a second"
