@@ -17,9 +17,11 @@ The rules that keep an answer from outliving its row:
   answer just after the notification was handled: that would keep a stale answer until the
   next change. Every ``forget`` (and every connect or loss) increments ``generation``; a
   request reads the generation before its query and stores only if it has not moved since.
-  A change committed after the query was read is notified after it, so either its ``forget``
-  comes before the store (the generation moved: nothing stored) or after it (the entry is
-  forgotten then).
+  A change committed after the query read the row is notified after it, so either its
+  ``forget`` comes before the store (the generation moved: nothing stored) or after it (the
+  entry is forgotten then). This needs the query to read what committed before it started,
+  as every statement does at READ COMMITTED (mrm's only isolation level): a transaction with
+  an older snapshot (REPEATABLE READ) could read a row older than the generation.
 - An API client's expiry is remembered with its scopes and compared with the clock on every
   use: time passing sends no notification.
 - At most ``max_entries`` logins and as many clients are kept; the oldest go first.
