@@ -3,6 +3,9 @@
 flask-jwt-extended creates the tokens. Checking one is done here, once per request: the
 ``Authorization`` header is read (the scheme in any case, RFC 7235), the token decoded once with
 PyJWT, and its login looked up with one prepared statement (``services/principals.py``).
+
+On PostgreSQL the lookups are remembered per process (``services/login_cache.py``) and
+forgotten when the database notifies a change (``services/login_listener.py``).
 """
 
 import uuid
@@ -10,6 +13,7 @@ import uuid
 from flask import Flask, current_app, g, request
 from flask_jwt_extended import decode_token
 from jwt.exceptions import ExpiredSignatureError, PyJWTError
+from sqlalchemy import Engine, event
 
 from api.config import Settings
 from api.errors import unauthorized
@@ -17,6 +21,8 @@ from api.extensions import db, jwt
 from api.token_claims import ALGORITHM, verified_claims
 from models import User
 from services.errors import AuthenticationFailed, PermissionDenied
+from services.login_cache import LoginCache
+from services.login_listener import LoginListener, watch_local_writes
 from services.principals import Actor, Principal, load_client_principal, load_principal
 
 _DECODE_ALGORITHMS = [ALGORITHM]
@@ -28,6 +34,7 @@ TOKEN_REVOKED = "The token was revoked."
 PEOPLE_ONLY = "API clients cannot call this operation: it needs a person's token."
 # The claim that marks an API client's token (its value is the client id).
 CLIENT_CLAIM = "cid"
+LOGIN_LISTENER_KEY = "mrm-login-listener"
 
 
 def configure_jwt(app: Flask, settings: Settings) -> None:
@@ -53,6 +60,41 @@ def configure_jwt(app: Flask, settings: Settings) -> None:
     jwt.user_lookup_error_loader(lambda _header, _payload: unauthorized(TOKEN_REVOKED))
     jwt.needs_fresh_token_loader(lambda _header, _payload: unauthorized("Log in again."))
     jwt.token_verification_failed_loader(lambda _h, _p: unauthorized("The token is invalid."))
+    configure_login_cache(app, settings)
+
+
+def configure_login_cache(app: Flask, settings: Settings) -> None:
+    """On PostgreSQL (unless ``MRM_LOGIN_CACHE=0``), remember login checks per process.
+
+    Nothing starts here: the listener thread and its connection start with the first
+    authenticated request of each process (after gunicorn forks), and stop when the app's
+    engine is disposed.
+    """
+    engine = db.state(app).engine
+    if not settings.login_cache or engine.dialect.name != "postgresql":
+        return
+    listener = LoginListener(settings.database_url)
+    app.extensions[LOGIN_LISTENER_KEY] = listener
+    watch_local_writes(engine)
+    event.listen(engine, "engine_disposed", lambda _engine: listener.stop())
+
+
+def login_listener(app: Flask) -> LoginListener | None:
+    """The app's login listener (PostgreSQL with the cache on), for tests and diagnostics."""
+    return app.extensions.get(LOGIN_LISTENER_KEY)
+
+
+def _login_cache() -> LoginCache | None:
+    """The process's login cache, if this request may use it.
+
+    A session bound to a connection of its own rather than to the engine runs inside a
+    transaction someone else commits (or rolls back): what it sees may not be committed, and
+    the cache, which holds what the notifications of commits allow, must not meet it.
+    """
+    listener: LoginListener | None = current_app.extensions.get(LOGIN_LISTENER_KEY)
+    if listener is None or not isinstance(db.session.bind, Engine):
+        return None
+    return listener.running_cache()
 
 
 def _split_authorization() -> tuple[bool, str | None]:
@@ -95,7 +137,8 @@ def _decode(token: str) -> dict[str, object]:
 
 
 def _authenticate_client(claims: dict[str, object]) -> Principal:
-    """The caller of a client-credentials token: an active, unexpired client (one query)."""
+    """The caller of a client-credentials token: an active, unexpired client (one query, or
+    none when this process remembers the client)."""
     try:
         client_id = uuid.UUID(str(claims[CLIENT_CLAIM]))
     except ValueError as exc:
@@ -104,6 +147,7 @@ def _authenticate_client(claims: dict[str, object]) -> Principal:
         db.session,
         client_id=client_id,
         token_scopes=frozenset(str(claims.get("scope", "")).split()),
+        cache=_login_cache(),
     )
     if principal is None:
         raise AuthenticationFailed(TOKEN_REVOKED)
@@ -112,7 +156,8 @@ def _authenticate_client(claims: dict[str, object]) -> Principal:
 
 
 def _authenticate() -> Principal:
-    """The caller of this request: a verified access token of an open login (one query)."""
+    """The caller of this request: a verified access token of an open login (one query, or
+    none when this process remembers the login)."""
     claims = _access_claims()
     if CLIENT_CLAIM in claims:
         return _authenticate_client(claims)
@@ -126,6 +171,7 @@ def _authenticate() -> Principal:
         user_id=user_id,
         session_id=session_id,
         token_scopes=frozenset(str(claims.get("scope", "")).split()),
+        cache=_login_cache(),
     )
     if principal is None:
         raise AuthenticationFailed(TOKEN_REVOKED)

@@ -75,6 +75,9 @@ class Settings:
     db_pool_size: int = 5
     db_max_overflow: int = 5
     db_ping_after_idle_seconds: int = 10
+    # PostgreSQL only: remember login checks per process, forgotten on notification
+    # (services/login_cache.py).
+    login_cache: bool = True
     sqlite_busy_timeout_ms: int = 15000
     login_max_failures: int = 5
     login_ip_max_failures: int = 50
@@ -159,6 +162,7 @@ class Settings:
             "db_pool_size": _int(env, "MRM_DB_POOL_SIZE", 5),
             "db_ping_after_idle_seconds": _int(env, "MRM_DB_PING_AFTER_IDLE", 10),
             "db_max_overflow": _int(env, "MRM_DB_MAX_OVERFLOW", 5),
+            "login_cache": env.get("MRM_LOGIN_CACHE", "1") != "0",
             "sqlite_busy_timeout_ms": _int(env, "MRM_SQLITE_BUSY_TIMEOUT_MS", 15000),
             "login_max_failures": _int(env, "MRM_LOGIN_MAX_FAILURES", 5),
             "login_ip_max_failures": _int(env, "MRM_LOGIN_IP_MAX_FAILURES", 50),

@@ -5,6 +5,9 @@ deactivation stops every token of the login at once, in every worker. The statem
 once per process with bind parameters and reads one column: SQLAlchemy reuses its compiled
 form and loads no ORM object. Tokens of API clients are checked the same way against their
 client (active, not expired, scopes still granted).
+
+Given a ``LoginCache`` (PostgreSQL, see ``services/login_cache.py``), a check answered before
+is answered from memory, without the round trip, until a notification makes it forget.
 """
 
 import uuid
@@ -15,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from models import ApiClient, AuthSession, User
 from models.types import utcnow
+from services.login_cache import LoginCache
 from services.roles import scopes_for_role
 
 _users = User.__table__
@@ -33,7 +37,7 @@ _OPEN_LOGIN_ROLE = (
 )
 
 
-_ACTIVE_CLIENT_SCOPES = select(_clients.c.scopes).where(
+_ACTIVE_CLIENT_SCOPES = select(_clients.c.scopes, _clients.c.expires_at).where(
     _clients.c.id == bindparam("client_id"),
     _clients.c.is_active.is_(True),
     or_(_clients.c.expires_at.is_(None), _clients.c.expires_at > bindparam("now")),
@@ -62,20 +66,31 @@ class Actor:
 
 
 def load_principal(
-    session: Session, *, user_id: uuid.UUID, session_id: uuid.UUID, token_scopes: frozenset[str]
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    token_scopes: frozenset[str],
+    cache: LoginCache | None = None,
 ) -> Principal | None:
-    """The caller behind an open login of an active user, in one query; else None.
+    """The caller behind an open login of an active user, in one query (or none, when
+    ``cache`` knows the login); else None.
 
     The scopes granted are those of the token that the user's current role still grants.
     """
-    # On the connection: a Core statement needs none of the ORM session's execution steps.
-    role = (
-        session.connection()
-        .execute(_OPEN_LOGIN_ROLE, {"user_id": user_id, "session_id": session_id})
-        .scalar()
-    )
+    role = None if cache is None else cache.role(user_id=user_id, session_id=session_id)
     if role is None:
-        return None
+        generation = None if cache is None else cache.generation()  # before the query
+        # On the connection: a Core statement needs none of the ORM session's execution steps.
+        role = (
+            session.connection()
+            .execute(_OPEN_LOGIN_ROLE, {"user_id": user_id, "session_id": session_id})
+            .scalar()
+        )
+        if role is None:
+            return None
+        if cache is not None and generation is not None:
+            cache.store_role(generation, user_id=user_id, session_id=session_id, role=role)
     return Principal(
         user_id=user_id,
         session_id=session_id,
@@ -85,19 +100,32 @@ def load_principal(
 
 
 def load_client_principal(
-    session: Session, *, client_id: uuid.UUID, token_scopes: frozenset[str]
+    session: Session,
+    *,
+    client_id: uuid.UUID,
+    token_scopes: frozenset[str],
+    cache: LoginCache | None = None,
 ) -> Principal | None:
-    """The API client behind a token, if it is active and unexpired, in one query; else None.
+    """The API client behind a token, if it is active and unexpired, in one query (or none,
+    when ``cache`` knows the client); else None.
 
     The scopes granted are those of the token that the client still holds.
     """
-    scopes = (
-        session.connection()
-        .execute(_ACTIVE_CLIENT_SCOPES, {"client_id": client_id, "now": utcnow()})
-        .scalar()
-    )
+    scopes = None if cache is None else cache.client_scopes(client_id)
     if scopes is None:
-        return None
+        generation = None if cache is None else cache.generation()  # before the query
+        row = (
+            session.connection()
+            .execute(_ACTIVE_CLIENT_SCOPES, {"client_id": client_id, "now": utcnow()})
+            .first()
+        )
+        if row is None:
+            return None
+        scopes = row.scopes
+        if cache is not None and generation is not None:
+            cache.store_client(
+                generation, client_id=client_id, scopes=scopes, expires_at=row.expires_at
+            )
     return Principal(
         user_id=None,
         session_id=None,
