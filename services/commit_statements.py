@@ -9,6 +9,13 @@ commits it goes with the COMMIT in one psycopg pipeline, which the server runs i
 the same transaction (one Sync: a failing statement aborts the transaction and the COMMIT is
 skipped, so the change and its entries still commit together or not at all).
 
+Measured (a write of one row, then the entry, then COMMIT): alone on a quiet machine the
+pipeline costs about as much as the extra round trip it saves, since psycopg's pipeline mode
+runs more Python; with eight connections writing at once, as under gunicorn's threads, it gives
+about 10% more transactions a second. Sending ``EXECUTE <prepared>; COMMIT`` as one text message
+would be cheaper still, but it relies on a statement prepared on the server, which psycopg
+deallocates whenever it sees a ROLLBACK or a DROP: a missing one would lose the write.
+
 A transaction that rolls back drops what waits. Only a connection's outermost transaction
 commits for real: under a SAVEPOINT (a batch's item, a test's session) the caller runs its
 statement at once instead (``waits_for_commit``).
