@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import Domain, Member, member_domains
@@ -20,6 +20,7 @@ from models.types import utcnow
 from schemas.members import MemberCreate
 from services.domains import resolve_domains
 from services.errors import InvalidInput
+from services.imports.bulk import among, insert_rows
 from services.imports.columns import HeaderMatch
 from services.imports.runner import ImportOptions, Row, load_with
 from services.journal import record_created
@@ -71,8 +72,8 @@ class MemberImporter:
 
     def write(self, session: Session, rows: list[Row], options: ImportOptions) -> None:
         key = options.key or self.keys[0]
-        found = self._matching(session, rows, key)
         holders = self._holders(session, rows)
+        found = self._matching(session, rows, key, holders[key])
         domain_sets: dict[tuple[str, ...], list[Domain] | InvalidInput] = {}
         new: list[dict[str, Any]] = []
         links: list[dict[str, Any]] = []
@@ -100,31 +101,47 @@ class MemberImporter:
             else:
                 row.status = self._stage(session, member, row.values, domains)
         if new:
-            # One INSERT for the chunk's new members (batched VALUES), without the unit of
-            # work: their rows are complete already, and the journal is told they exist.
-            session.execute(insert(Member), new)
-            if links:
-                session.execute(insert(member_domains), links)
+            # One INSERT for the chunk's new members, without the unit of work: their rows
+            # are complete already, and the journal is told they exist.
+            now = utcnow()
+            for values in new:
+                values.update(created_at=now, updated_at=now, version=1)
+            insert_rows(session, Member.__table__, new)
+            insert_rows(session, member_domains, links)
             record_created(session, Member, [values["id"] for values in new])
 
     @staticmethod
-    def _matching(session: Session, rows: list[Row], key: str) -> dict[Any, Member]:
-        """The members the rows match, with their domains: one query for the chunk."""
-        values = [row.values[key] for row in rows if row.values.get(key)]
-        if not values:
+    def _matching(
+        session: Session, rows: list[Row], key: str, holders: dict[str, uuid.UUID]
+    ) -> dict[Any, Member]:
+        """The members the rows match, with their domains: one query for the chunk, none
+        when no row matches one (``holders``: the ids holding the chunk's keys)."""
+        if not holders:
             return {}
-        column = _COLUMNS[key]
-        stmt = select(Member).where(column.in_(values)).options(selectinload(Member.domains))
+        stmt = (
+            select(Member)
+            .where(among(session, Member.id, set(holders.values())))
+            .options(selectinload(Member.domains))
+        )
         return {getattr(member, key): member for member in session.scalars(stmt)}
 
     @staticmethod
     def _holders(session: Session, rows: list[Row]) -> dict[str, dict[str, uuid.UUID]]:
-        """Who holds each SIREN and external_id the rows carry (both unique)."""
-        holders: dict[str, dict[str, uuid.UUID]] = {}
-        for name, column in _COLUMNS.items():
-            values = [row.values[name] for row in rows if row.values.get(name)]
-            found = session.execute(select(column, Member.id).where(column.in_(values)))
-            holders[name] = {value: member_id for value, member_id in found} if values else {}
+        """Who holds each SIREN and external_id the rows carry (both unique): one query."""
+        holders: dict[str, dict[str, uuid.UUID]] = {name: {} for name in _COLUMNS}
+        wanted = {
+            name: {row.values[name] for row in rows if row.values.get(name)} for name in _COLUMNS
+        }
+        conditions = [
+            among(session, _COLUMNS[name], values) for name, values in wanted.items() if values
+        ]
+        if not conditions:
+            return holders
+        stmt = select(Member.id, Member.external_id, Member.siren).where(or_(*conditions))
+        for member_id, external_id, siren in session.execute(stmt):
+            for name, value in (("external_id", external_id), ("siren", siren)):
+                if value in wanted[name]:
+                    holders[name][value] = member_id
         return holders
 
     @staticmethod
