@@ -1,14 +1,12 @@
 """Statements an import sends once per chunk: look-ups by a list of keys and bulk inserts.
 
 On PostgreSQL a list of keys goes as one array parameter (``= ANY(%s)``) rather than a
-thousand bind parameters that the driver would rewrite on every chunk, and new rows go in one
-``INSERT ... SELECT FROM unnest(<one array per column>)``, sent on the driver's cursor (the
-engine's statement listeners still see it). SQLite gets the plain forms: ``IN`` and a batched
-``INSERT``.
+thousand bind parameters that the driver would rewrite on every chunk, and new rows are copied
+(``COPY``, the driver's fastest path) into a temporary staging table, then inserted with one
+``INSERT ... SELECT`` (sent on the driver's cursor; the engine's statement listeners still see
+it). SQLite gets the plain forms: ``IN`` and a batched ``INSERT``.
 """
 
-import functools
-import re
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -42,20 +40,19 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         session.execute(insert(table), list(rows))
         return
     columns = tuple(rows[0])
-    params = {f"c{number}": [row[name] for row in rows] for number, name in enumerate(columns)}
-    execute_on_driver(session.connection(), _unnest_insert(table, columns), params)
-
-
-@functools.cache
-def _unnest_insert(table: Table, columns: tuple[str, ...]) -> str:
-    dialect = postgresql.dialect()
-    arrays = []
-    for number, name in enumerate(columns):
-        # The column's type without its collation (``VARCHAR(200) COLLATE "C"``): an array cast.
-        sql_type = _COLLATE.sub("", table.c[name].type.compile(dialect=dialect))
-        arrays.append(f"%(c{number})s::{sql_type}[]")
+    connection = session.connection()
+    staging = f"import_{table.name}"
     names = ", ".join(table.c[name].name for name in columns)
-    return f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({', '.join(arrays)})"
-
-
-_COLLATE = re.compile(r"\s+COLLATE\s+.*$")
+    # A temporary table of this connection, emptied at each commit: the rows are copied in,
+    # then inserted with one statement that the table's constraints check as any other.
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (LIKE {table.name}) ON COMMIT DELETE ROWS"
+    )
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in columns])
+    sql = f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging}"
+    execute_on_driver(connection, sql, {})
+    connection.exec_driver_sql(f"TRUNCATE {staging}")
