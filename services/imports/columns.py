@@ -129,6 +129,8 @@ def _to_list(value: Any) -> Any:
 
 
 def _to_string(value: Any) -> Any:
+    if type(value) is str:  # what a CSV cell always is
+        return value
     value = _integral(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
