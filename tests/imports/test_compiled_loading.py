@@ -13,13 +13,11 @@ from stdnum import luhn
 from services.imports.loading import compiled_loader
 from services.imports.registry import IMPORTERS
 
-# Every schema an importer loads rows with through ``load_with``.
+# Every schema an importer loads rows with through its compiled loader.
 SCHEMAS = {
-    f"{name}.{attribute}": schema
+    f"{name}.{attribute}": getattr(importer, attribute)
     for name, importer in IMPORTERS.items()
-    for attribute in ("schema",)
-    if getattr(importer, "uses_compiled_loader", False)
-    and isinstance(schema := getattr(importer, attribute), ma.Schema)
+    for attribute in getattr(importer, "compiled_schemas", ())
 }
 
 
@@ -88,7 +86,9 @@ VALID = {"name": " Santé ", "legal_name": "Santé SAS", "category": "sme", "sir
          "email": "Jean.Dupont@Exemple.FR", "year_founded": 2012, "postal_code": "91000",
          "city": "Évry", "country": "fr", "street": " 1 rue X ", "description": None,
          "domains": ["imaging"], "website": "www.exemple.fr", "phone": "01 42 68 53 00",
-         "external_id": "R-1"}  # fmt: skip
+         "external_id": "R-1", "first_name": " Jeanne ", "last_name": "Dupont",
+         "preferred_language": "fr", "notes": None, "member_external_id": "M-1",
+         "member_siren": "552120222"}  # fmt: skip
 
 
 @st.composite
@@ -134,4 +134,6 @@ def test_compiled_loader_matches_schema_load(name, data):
 
 
 def test_every_compiled_schema_is_covered():
-    assert "members.schema" in SCHEMAS
+    assert {"members.schema", "contacts.contact_schema", "contacts.member_schema"} <= set(SCHEMAS)
+    for schema in SCHEMAS.values():
+        assert isinstance(schema, ma.Schema)
