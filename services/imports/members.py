@@ -8,10 +8,11 @@ constraints still decide under concurrency (the runner then replays the chunk ro
 """
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import SimpleNamespace
 from typing import Any
 
+from sqlalchemy import Row as StoredRow
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -74,10 +75,11 @@ class MemberImporter:
     def write(self, session: Session, rows: list[Row], options: ImportOptions) -> None:
         key = options.key or self.keys[0]
         holders = self._holders(session, rows)
-        found = self._matching(session, rows, key, holders[key])
+        found, domain_ids = self._current(session, key, holders[key])
         domain_sets: dict[tuple[str, ...], list[Domain] | InvalidInput] = {}
         new: list[dict[str, Any]] = []
         links: list[dict[str, Any]] = []
+        changed: list[tuple[Row, uuid.UUID, list[Domain] | None]] = []
         for row in rows:
             member = found.get(row.values.get(key))
             if member is not None and options.mode == "create":
@@ -99,8 +101,15 @@ class MemberImporter:
             if member is None:
                 new.append(_new_member(row.values, domains or [], links))
                 row.status = "created"
+            elif _unchanged(member, domain_ids.get(member.id, []), row.values, domains):
+                # Left untouched: no write, no journal entry, no new updated_at.
+                row.status = "unchanged"
             else:
-                row.status = self._stage(session, member, row.values, domains)
+                changed.append((row, member.id, domains))
+        if changed:
+            members = self._members(session, [member_id for _, member_id, _ in changed])
+            for row, member_id, domains in changed:
+                row.status = self._stage(session, members[member_id], row.values, domains)
         if new:
             # One INSERT for the chunk's new members, without the unit of work: their rows
             # are complete already, and the journal is told they exist.
@@ -112,19 +121,35 @@ class MemberImporter:
             record_created(session, Member, [values["id"] for values in new])
 
     @staticmethod
-    def _matching(
-        session: Session, rows: list[Row], key: str, holders: dict[str, uuid.UUID]
-    ) -> dict[Any, Member]:
-        """The members the rows match, with their domains: one query for the chunk, none
-        when no row matches one (``holders``: the ids holding the chunk's keys)."""
+    def _current(
+        session: Session, key: str, holders: dict[str, uuid.UUID]
+    ) -> tuple[dict[Any, StoredRow[Any]], dict[uuid.UUID, list[uuid.UUID]]]:
+        """The stored columns of the members the rows match, by key, and their domains'
+        ids: two queries for the chunk, none when no row matches a member (``holders``: the
+        ids holding the chunk's keys). Plain rows: only the members a row changes are then
+        loaded as records."""
         if not holders:
-            return {}
+            return {}, {}
+        ids = set(holders.values())
+        stmt = select(*_SNAPSHOT).where(among(session, Member.id, ids))
+        found = {getattr(member, key): member for member in session.execute(stmt)}
+        links = select(member_domains.c.member_id, member_domains.c.domain_id).where(
+            among(session, member_domains.c.member_id, ids)
+        )
+        domain_ids: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for member_id, domain_id in session.execute(links):
+            domain_ids.setdefault(member_id, []).append(domain_id)
+        return found, domain_ids
+
+    @staticmethod
+    def _members(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Member]:
+        """The members some rows change, as records with their domains: one query."""
         stmt = (
             select(Member)
-            .where(among(session, Member.id, set(holders.values())))
+            .where(among(session, Member.id, ids))
             .options(selectinload(Member.domains))
         )
-        return {getattr(member, key): member for member in session.scalars(stmt)}
+        return {member.id: member for member in session.scalars(stmt)}
 
     @staticmethod
     def _holders(session: Session, rows: list[Row]) -> dict[str, dict[str, uuid.UUID]]:
@@ -181,7 +206,7 @@ class MemberImporter:
         domains: list[Domain] | None,
     ) -> str:
         """Apply the row to the member as the member service does; "updated" or "unchanged"."""
-        if _unchanged(member, values, domains):
+        if _unchanged(member, [domain.id for domain in member.domains], values, domains):
             # Left untouched: no flush, no journal entry, no new updated_at.
             return "unchanged"
         domains_before = {domain.id for domain in member.domains}
@@ -196,18 +221,29 @@ class MemberImporter:
 # What ``_apply`` writes besides the fields sent: compared too, so that a rule that derives
 # them differently (a new folding) counts as a change.
 _DERIVED = ("country", "departement", "search_text", "sort_name")
+# The stored columns a row is compared with.
+_SNAPSHOT = tuple(
+    getattr(Member, name)
+    for name in ("id", *_APPLIED, "parent_id", "departement", "search_text", "sort_name")
+)
 
 
-def _unchanged(member: Member, values: dict[str, Any], domains: list[Domain] | None) -> bool:
-    """Would applying the row leave the member as it is? Decided on a scratch copy made by
-    the service's own ``_apply``, so that the stored member is not even touched."""
+def _unchanged(
+    member: Any,
+    domain_ids: Collection[uuid.UUID],
+    values: dict[str, Any],
+    domains: list[Domain] | None,
+) -> bool:
+    """Would applying the row leave the member (a record or its stored row) as it is?
+    Decided on a scratch copy made by the service's own ``_apply``, so that the stored
+    member is not even touched."""
     scratch = SimpleNamespace(**{name: getattr(member, name) for name in (*_APPLIED, "parent_id")})
     _apply(scratch, values, None)  # type: ignore[arg-type] - only reads and sets attributes
     for name in (*values.keys(), *_DERIVED):
         if name != "domains" and getattr(scratch, name) != getattr(member, name):
             return False
     if domains is not None:
-        return sorted(domain.id for domain in domains) == sorted(d.id for d in member.domains)
+        return sorted(domain.id for domain in domains) == sorted(domain_ids)
     return True
 
 
