@@ -211,45 +211,64 @@ def _compilable(schema: ma.Schema) -> bool:
     )
 
 
+Step = tuple[str, str, Callable[[Any, Any], Any]]
+
+
+def _default_loader(key: str, field: ma.fields.Field) -> Callable[[Any, Any], Any]:
+    """A field absent from the row: required (its message) or defaulted (its default)."""
+    return lambda _value, data: field.deserialize(missing, key, data)
+
+
 def _compile(schema: ma.Schema) -> Loader:
     """See the module docstring; mirrors ``Schema._do_load`` and ``Schema._deserialize``."""
-    present: list[tuple[str, str, Callable[[Any, Any], Any]]] = []
-    absent: dict[str, ma.fields.Field] = {}
+    fields: list[tuple[str, str, Callable[[Any, Any], Any], Callable[[Any, Any], Any] | None]] = []
     for attr_name, field in schema.load_fields.items():
         key = field.data_key if field.data_key is not None else attr_name
-        target = field.attribute or attr_name
-        present.append((key, target, _field_loader(key, field)))
+        when_absent = None
         if field.required or field.load_default is not missing:
-            absent[key] = field
-    keys = frozenset(key for key, _, _ in present)
+            when_absent = _default_loader(key, field)
+        fields.append((key, field.attribute or attr_name, _field_loader(key, field), when_absent))
+    keys = frozenset(key for key, _, _, _ in fields)
     unknown_message = schema.error_messages["unknown"]
     has_field_hooks = bool(schema._hooks[VALIDATES])
-    has_schema_hooks = bool(schema._hooks[VALIDATES_SCHEMA])
+    schema_hook_kinds = [
+        pass_collection
+        for pass_collection in (True, False)
+        if any(many == pass_collection for _, many, _ in schema._hooks[VALIDATES_SCHEMA])
+    ]
     has_post_load = bool(schema._hooks[POST_LOAD])
     dict_class = schema.dict_class
+    # The fields to load, in the schema's order, for each set of keys rows come with (the
+    # rows of one file mostly share one): a field absent and without a rule for absence is
+    # left out, as marshmallow leaves it out of the result.
+    plans: dict[tuple[str, ...], list[Step]] = {}
+
+    def plan_for(names: tuple[str, ...]) -> list[Step]:
+        given = set(names)
+        steps: list[Step] = []
+        for key, target, load_present, when_absent in fields:
+            if key in given:
+                steps.append((key, target, load_present))
+            elif when_absent is not None:
+                steps.append((key, target, when_absent))
+        if len(plans) > 256:
+            plans.clear()
+        plans[names] = steps
+        return steps
 
     def load(data: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(data, Mapping):
             return schema.load(data)
         store = ErrorStore()
         result = dict_class()
-        for key, target, field_load in present:
-            value = data.get(key, missing)
-            if value is missing:
-                field = absent.get(key)
-                if field is None:
-                    continue  # marshmallow would get ``missing`` back: left out
-                try:
-                    loaded = field.deserialize(missing, key, data)
-                except ma.ValidationError as error:
-                    store.store_error(error.messages, key)
-                    loaded = error.valid_data or missing
-            else:
-                try:
-                    loaded = field_load(value, data)
-                except ma.ValidationError as error:
-                    store.store_error(error.messages, key)
-                    loaded = error.valid_data or missing
+        names = tuple(data)
+        steps = plans.get(names) or plan_for(names)
+        for key, target, field_load in steps:
+            try:
+                loaded = field_load(data.get(key, missing), data)
+            except ma.ValidationError as error:
+                store.store_error(error.messages, key)
+                loaded = error.valid_data or missing
             if loaded is not missing:
                 result[target] = loaded
         if not keys.issuperset(data):
@@ -257,9 +276,9 @@ def _compile(schema: ma.Schema) -> Loader:
                 store.store_error([unknown_message], key)
         if has_field_hooks:
             schema._invoke_field_validators(error_store=store, data=result, many=False)
-        if has_schema_hooks:
+        if schema_hook_kinds:
             field_errors = bool(store.errors)
-            for pass_collection in (True, False):
+            for pass_collection in schema_hook_kinds:
                 schema._invoke_schema_validators(
                     error_store=store,
                     pass_collection=pass_collection,
