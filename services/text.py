@@ -16,9 +16,19 @@ _SPACES = re.compile(r"\s+")
 _LIGATURES = str.maketrans({"ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ł": "l", "Ł": "l"})
 
 
-# The combining marks of Latin accents (U+0300-U+036F with a combining class), dropped with
-# one ``translate``; a text left with other non-ASCII characters is filtered one by one.
-_LATIN_MARKS = {point: None for point in range(0x300, 0x370) if unicodedata.combining(chr(point))}
+class _WithoutMarks(dict[int, int | None]):
+    """A ``str.translate`` table that drops combining marks: each character's entry is worked
+    out the first time it is met, then looked up. Only characters of the alphabetic scripts
+    (below U+3000) are kept in it, so that hostile text cannot grow it without bound."""
+
+    def __missing__(self, point: int) -> int | None:
+        kept = None if unicodedata.combining(chr(point)) else point
+        if point < 0x3000:
+            self[point] = kept
+        return kept
+
+
+_WITHOUT_MARKS = _WithoutMarks()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -35,9 +45,7 @@ def fold(text: str | None) -> str:
     if text.isascii():  # nothing to decompose or drop: casefold is lower
         return _SPACES.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES).casefold())
-    stripped = decomposed.translate(_LATIN_MARKS)
-    if not stripped.isascii():
-        stripped = "".join(char for char in stripped if not unicodedata.combining(char))
+    stripped = decomposed.translate(_WITHOUT_MARKS)
     # "œ" and "æ" survive NFKD; spell them out as French sorts them.
     stripped = stripped.replace("œ", "oe").replace("æ", "ae")
     return _SPACES.sub(" ", stripped).strip()
