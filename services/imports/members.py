@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Row as StoredRow
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from models import Domain, Member, member_domains
 from models.types import utcnow
@@ -23,6 +23,7 @@ from services.domains import resolve_domains
 from services.errors import InvalidInput
 from services.imports.bulk import among, insert_rows
 from services.imports.columns import HeaderMatch
+from services.imports.member_updates import MemberChange, record_updates, update_members
 from services.imports.runner import ImportOptions, Row, load_with
 from services.journal import record_created
 
@@ -79,7 +80,7 @@ class MemberImporter:
         domain_sets: dict[tuple[str, ...], list[Domain] | InvalidInput] = {}
         new: list[dict[str, Any]] = []
         links: list[dict[str, Any]] = []
-        changed: list[tuple[Row, uuid.UUID, list[Domain] | None]] = []
+        changed: list[tuple[Row, MemberChange]] = []
         for row in rows:
             member = found.get(row.values.get(key))
             if member is not None and options.mode == "create":
@@ -101,15 +102,17 @@ class MemberImporter:
             if member is None:
                 new.append(_new_member(row.values, domains or [], links))
                 row.status = "created"
-            elif _unchanged(member, domain_ids.get(member.id, []), row.values, domains):
+                continue
+            before = domain_ids.get(member.id, [])
+            if _unchanged(member, before, row.values, domains):
                 # Left untouched: no write, no journal entry, no new updated_at.
                 row.status = "unchanged"
             else:
-                changed.append((row, member.id, domains))
-        if changed:
-            members = self._members(session, [member_id for _, member_id, _ in changed])
-            for row, member_id, domains in changed:
-                row.status = self._stage(session, members[member_id], row.values, domains)
+                columns = _applied(member, row.values)
+                changed.append((row, MemberChange(member, columns, before, domains)))
+        written, updated = update_members(session, [change for _, change in changed])
+        for (row, _), was_written in zip(changed, written, strict=True):
+            row.status = "updated" if was_written else "unchanged"
         if new:
             # One INSERT for the chunk's new members, without the unit of work: their rows
             # are complete already, and the journal is told they exist.
@@ -118,7 +121,10 @@ class MemberImporter:
                 values.update(created_at=now, updated_at=now, version=1)
             insert_rows(session, Member.__table__, new)
             insert_rows(session, member_domains, links)
-            record_created(session, Member, [values["id"] for values in new])
+        # Journaled once every statement of the chunk has succeeded: a chunk the database
+        # refuses is replayed row by row, and must leave no entry behind.
+        record_updates(session, updated)
+        record_created(session, Member, [values["id"] for values in new])
 
     @staticmethod
     def _current(
@@ -140,16 +146,6 @@ class MemberImporter:
         for member_id, domain_id in session.execute(links):
             domain_ids.setdefault(member_id, []).append(domain_id)
         return found, domain_ids
-
-    @staticmethod
-    def _members(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Member]:
-        """The members some rows change, as records with their domains: one query."""
-        stmt = (
-            select(Member)
-            .where(among(session, Member.id, ids))
-            .options(selectinload(Member.domains))
-        )
-        return {member.id: member for member in session.scalars(stmt)}
 
     @staticmethod
     def _holders(session: Session, rows: list[Row]) -> dict[str, dict[str, uuid.UUID]]:
@@ -198,33 +194,14 @@ class MemberImporter:
             raise resolved
         return resolved
 
-    @staticmethod
-    def _stage(
-        session: Session,
-        member: Member,
-        values: dict[str, Any],
-        domains: list[Domain] | None,
-    ) -> str:
-        """Apply the row to the member as the member service does; "updated" or "unchanged"."""
-        if _unchanged(member, [domain.id for domain in member.domains], values, domains):
-            # Left untouched: no flush, no journal entry, no new updated_at.
-            return "unchanged"
-        domains_before = {domain.id for domain in member.domains}
-        _apply(member, values, domains)
-        domains_changed = {domain.id for domain in member.domains} != domains_before
-        if domains_changed or session.is_modified(member, include_collections=False):
-            member.updated_at = utcnow()
-            return "updated"
-        return "unchanged"
-
 
 # What ``_apply`` writes besides the fields sent: compared too, so that a rule that derives
 # them differently (a new folding) counts as a change.
 _DERIVED = ("country", "departement", "search_text", "sort_name")
-# The stored columns a row is compared with.
+# The stored columns a row is compared with (and the version its update holds on).
 _SNAPSHOT = tuple(
     getattr(Member, name)
-    for name in ("id", *_APPLIED, "parent_id", "departement", "search_text", "sort_name")
+    for name in dict.fromkeys(("id", "version", *_APPLIED, "parent_id", *_DERIVED))
 )
 
 
@@ -237,8 +214,7 @@ def _unchanged(
     """Would applying the row leave the member (a record or its stored row) as it is?
     Decided on a scratch copy made by the service's own ``_apply``, so that the stored
     member is not even touched."""
-    scratch = SimpleNamespace(**{name: getattr(member, name) for name in (*_APPLIED, "parent_id")})
-    _apply(scratch, values, None)  # type: ignore[arg-type] - only reads and sets attributes
+    scratch = _scratch(member, values)
     for name in (*values.keys(), *_DERIVED):
         if name != "domains" and getattr(scratch, name) != getattr(member, name):
             return False
@@ -249,6 +225,20 @@ def _unchanged(
 
 # Every column a new member's row sets (the rest take their defaults).
 _INSERTED = (*_APPLIED, "parent_id", "departement", "search_text", "sort_name")
+
+
+def _scratch(member: Any, values: dict[str, Any]) -> SimpleNamespace:
+    """A copy of the member's writable columns with the row applied by the service's own
+    ``_apply``; the member itself is not touched."""
+    scratch = SimpleNamespace(**{name: getattr(member, name) for name in (*_APPLIED, "parent_id")})
+    _apply(scratch, values, None)  # type: ignore[arg-type] - only reads and sets attributes
+    return scratch
+
+
+def _applied(member: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """Every column the import writes, as the member is once the row is applied."""
+    scratch = _scratch(member, values)
+    return {name: getattr(scratch, name) for name in _INSERTED}
 
 
 def _new_member(
