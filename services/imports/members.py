@@ -1,10 +1,13 @@
 """Importing members: the rows of ``POST /members`` (``MemberCreate``), matched on
 ``external_id`` or SIREN, checked by the member service's own rules.
 
-The rules are the service's functions (``services.members``); only the lookups are batched:
-one query per chunk finds the records the rows match, one finds who already holds their SIRENs
-and external_ids, so that a chunk of a thousand rows costs a handful of statements. The unique
-constraints still decide under concurrency (the runner then replays the chunk row by row).
+The rules and derivations are the service's functions (``services.members``), applied row by
+row; the statements are per chunk, so that a chunk of a thousand rows costs a handful: one
+query finds who holds the rows' SIRENs and external_ids, two read the stored columns and
+domains of the members matched, which are compared in Python (an unchanged row writes
+nothing); then one statement updates the members rows change (``member_updates``) and one
+inserts the new ones (``bulk``), and the journal is told of both. The unique constraints still
+decide under concurrency (the runner then replays the chunk row by row).
 """
 
 import uuid
@@ -132,8 +135,8 @@ class MemberImporter:
     ) -> tuple[dict[Any, StoredRow[Any]], dict[uuid.UUID, list[uuid.UUID]]]:
         """The stored columns of the members the rows match, by key, and their domains'
         ids: two queries for the chunk, none when no row matches a member (``holders``: the
-        ids holding the chunk's keys). Plain rows: only the members a row changes are then
-        loaded as records."""
+        ids holding the chunk's keys). Plain rows, not records: the unit of work never sees
+        them."""
         if not holders:
             return {}, {}
         ids = set(holders.values())
