@@ -6,6 +6,7 @@ once, at write time, into plain columns (``search_text``, ``sort_name``) and fol
 the same way at read time.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -15,17 +16,36 @@ _SPACES = re.compile(r"\s+")
 _LIGATURES = str.maketrans({"ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ł": "l", "Ł": "l"})
 
 
+class _WithoutMarks(dict[int, int | None]):
+    """A ``str.translate`` table that drops combining marks: each character's entry is worked
+    out the first time it is met, then looked up. Only characters of the alphabetic scripts
+    (below U+3000) are kept in it, so that hostile text cannot grow it without bound."""
+
+    def __missing__(self, point: int) -> int | None:
+        kept = None if unicodedata.combining(chr(point)) else point
+        if point < 0x3000:
+            self[point] = kept
+        return kept
+
+
+_WITHOUT_MARKS = _WithoutMarks()
+
+
+@functools.lru_cache(maxsize=4096)
 def fold(text: str | None) -> str:
     """``"  Société   GÉNÉRALE "`` -> ``"societe generale"``: accents and case removed.
 
     NFKD splits accented letters into base letter + combining mark (and expands ligatures such
     as "œ" -> "oe" after casefolding), the marks are dropped, ``casefold`` handles "ß" -> "ss",
-    and runs of white space become one space.
+    and runs of white space become one space. Cached: a record's name is folded twice (search
+    text and sort key), and an import folds the same cities again and again.
     """
     if not text:
         return ""
+    if text.isascii():  # nothing to decompose or drop: casefold is lower
+        return _SPACES.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES).casefold())
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    stripped = decomposed.translate(_WITHOUT_MARKS)
     # "œ" and "æ" survive NFKD; spell them out as French sorts them.
     stripped = stripped.replace("œ", "oe").replace("æ", "ae")
     return _SPACES.sub(" ", stripped).strip()

@@ -10,7 +10,7 @@ an integral float from a workbook a plain integer or digit string.
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +129,8 @@ def _to_list(value: Any) -> Any:
 
 
 def _to_string(value: Any) -> Any:
+    if type(value) is str:  # what a CSV cell always is
+        return value
     value = _integral(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
@@ -137,22 +139,69 @@ def _to_string(value: Any) -> Any:
     return value
 
 
+def _converter(field: ma.fields.Field) -> Callable[[Any], Any]:
+    """How a cell is converted for ``field`` (the first class test that holds)."""
+    if isinstance(field, ma.fields.Date):
+        return _to_date
+    if isinstance(field, ma.fields.Integer):
+        return _to_integer
+    if isinstance(field, ma.fields.Number):
+        return _to_number
+    if isinstance(field, ma.fields.Boolean):
+        return _to_boolean
+    if isinstance(field, ma.fields.List):
+        return _to_list
+    if isinstance(field, ma.fields.String):
+        return _to_string
+    return _as_is
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
 def convert_cell(field: ma.fields.Field, value: Any) -> Any:
     """The cell as ``field`` loads it; a value the conversion cannot read is passed on as is,
     so that the schema's own message says what is wrong with it."""
-    if isinstance(field, ma.fields.Date):
-        return _to_date(value)
-    if isinstance(field, ma.fields.Integer):
-        return _to_integer(value)
-    if isinstance(field, ma.fields.Number):
-        return _to_number(value)
-    if isinstance(field, ma.fields.Boolean):
-        return _to_boolean(value)
+    return _converter(field)(value)
+
+
+_CLEARED = object()  # a blank cell leaves the field out
+
+
+def _blank_value(field: ma.fields.Field) -> Any:
     if isinstance(field, ma.fields.List):
-        return _to_list(value)
-    if isinstance(field, ma.fields.String):
-        return _to_string(value)
-    return value
+        return []
+    if field.allow_none and not field.required:
+        return None
+    return _CLEARED
+
+
+RowReader = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+def row_reader(schema: ma.Schema, headers: Mapping[str, str]) -> RowReader:
+    """``row_input`` for one file's headers, its per-column decisions taken once."""
+    plan = [
+        (header, field_name, _converter(field), _blank_value(field))
+        for header, field_name in headers.items()
+        if (field := schema.fields.get(field_name)) is not None
+    ]
+
+    def read(cells: Mapping[str, Any]) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        for header, field_name, convert, blank in plan:
+            if header not in cells:
+                continue
+            value = cells[header]
+            if value is None or (isinstance(value, str) and not value.strip()):  # ``_blank``
+                if blank is not _CLEARED:
+                    body[field_name] = [] if type(blank) is list else blank
+                continue
+            body[field_name] = convert(value)
+        return body
+
+    return read
 
 
 def row_input(
@@ -162,21 +211,7 @@ def row_input(
 
     A blank cell clears an optional field (``null``), as an empty spreadsheet cell means "no
     value"; for a field that cannot be null it is left out, so that a required one is reported
-    missing and an optional one keeps its default.
+    missing and an optional one keeps its default. Columns of another part of the row (the
+    contact's affiliation) are left to that part's schema.
     """
-    body: dict[str, Any] = {}
-    for header, field_name in headers.items():
-        if header not in cells:
-            continue
-        field = schema.fields.get(field_name)
-        if field is None:
-            continue  # a column of another part of the row (the contact's affiliation)
-        value = cells[header]
-        if _blank(value):
-            if isinstance(field, ma.fields.List):
-                body[field_name] = []
-            elif field.allow_none and not field.required:
-                body[field_name] = None
-            continue
-        body[field_name] = convert_cell(field, value)
-    return body
+    return row_reader(schema, headers)(cells)

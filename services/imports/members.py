@@ -1,26 +1,32 @@
 """Importing members: the rows of ``POST /members`` (``MemberCreate``), matched on
 ``external_id`` or SIREN, checked by the member service's own rules.
 
-The rules are the service's functions (``services.members``); only the lookups are batched:
-one query per chunk finds the records the rows match, one finds who already holds their SIRENs
-and external_ids, so that a chunk of a thousand rows costs a handful of statements. The unique
-constraints still decide under concurrency (the runner then replays the chunk row by row).
+The rules and derivations are the service's functions (``services.members``), applied row by
+row; the statements are per chunk, so that a chunk of a thousand rows costs a handful: one
+query finds who holds the rows' SIRENs and external_ids, two read the stored columns and
+domains of the members matched, which are compared in Python (an unchanged row writes
+nothing); then one statement updates the members rows change (``member_updates``) and one
+inserts the new ones (``bulk``), and the journal is told of both. The unique constraints still
+decide under concurrency (the runner then replays the chunk row by row).
 """
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Row as StoredRow
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from models import Domain, Member, member_domains
 from models.types import utcnow
 from schemas.members import MemberCreate
 from services.domains import resolve_domains
 from services.errors import InvalidInput
+from services.imports.bulk import among, insert_rows
 from services.imports.columns import HeaderMatch
+from services.imports.member_updates import MemberChange, record_updates, update_members
 from services.imports.runner import ImportOptions, Row, load_with
 from services.journal import record_created
 
@@ -64,17 +70,20 @@ class MemberImporter:
     aliases = MEMBER_ALIASES
     required = ("name", "category")
     schema = MemberCreate()
+    # Loaded by its compiled loader (``load_with``; tests compare it with ``schema.load``).
+    compiled_schemas = ("schema",)
 
     def load(self, cells: Mapping[str, Any], headers: HeaderMatch) -> dict[str, Any]:
         return load_with(self.schema, cells, headers)
 
     def write(self, session: Session, rows: list[Row], options: ImportOptions) -> None:
         key = options.key or self.keys[0]
-        found = self._matching(session, rows, key)
         holders = self._holders(session, rows)
+        found, domain_ids = self._current(session, key, holders[key])
         domain_sets: dict[tuple[str, ...], list[Domain] | InvalidInput] = {}
         new: list[dict[str, Any]] = []
         links: list[dict[str, Any]] = []
+        changed: list[tuple[Row, MemberChange]] = []
         for row in rows:
             member = found.get(row.values.get(key))
             if member is not None and options.mode == "create":
@@ -96,34 +105,68 @@ class MemberImporter:
             if member is None:
                 new.append(_new_member(row.values, domains or [], links))
                 row.status = "created"
+                continue
+            before = domain_ids.get(member.id, [])
+            if _unchanged(member, before, row.values, domains):
+                # Left untouched: no write, no journal entry, no new updated_at.
+                row.status = "unchanged"
             else:
-                row.status = self._stage(session, member, row.values, domains)
+                columns = _applied(member, row.values)
+                changed.append((row, MemberChange(member, columns, before, domains)))
+        written, updated = update_members(session, [change for _, change in changed])
+        for (row, _), was_written in zip(changed, written, strict=True):
+            row.status = "updated" if was_written else "unchanged"
         if new:
-            # One INSERT for the chunk's new members (batched VALUES), without the unit of
-            # work: their rows are complete already, and the journal is told they exist.
-            session.execute(insert(Member), new)
-            if links:
-                session.execute(insert(member_domains), links)
-            record_created(session, Member, [values["id"] for values in new])
+            # One INSERT for the chunk's new members, without the unit of work: their rows
+            # are complete already, and the journal is told they exist.
+            now = utcnow()
+            for values in new:
+                values.update(created_at=now, updated_at=now, version=1)
+            insert_rows(session, Member.__table__, new)
+            insert_rows(session, member_domains, links)
+        # Journaled once every statement of the chunk has succeeded: a chunk the database
+        # refuses is replayed row by row, and must leave no entry behind.
+        record_updates(session, updated)
+        record_created(session, Member, [values["id"] for values in new])
 
     @staticmethod
-    def _matching(session: Session, rows: list[Row], key: str) -> dict[Any, Member]:
-        """The members the rows match, with their domains: one query for the chunk."""
-        values = [row.values[key] for row in rows if row.values.get(key)]
-        if not values:
-            return {}
-        column = _COLUMNS[key]
-        stmt = select(Member).where(column.in_(values)).options(selectinload(Member.domains))
-        return {getattr(member, key): member for member in session.scalars(stmt)}
+    def _current(
+        session: Session, key: str, holders: dict[str, uuid.UUID]
+    ) -> tuple[dict[Any, StoredRow[Any]], dict[uuid.UUID, list[uuid.UUID]]]:
+        """The stored columns of the members the rows match, by key, and their domains'
+        ids: two queries for the chunk, none when no row matches a member (``holders``: the
+        ids holding the chunk's keys). Plain rows, not records: the unit of work never sees
+        them."""
+        if not holders:
+            return {}, {}
+        ids = set(holders.values())
+        stmt = select(*_SNAPSHOT).where(among(session, Member.id, ids))
+        found = {getattr(member, key): member for member in session.execute(stmt)}
+        links = select(member_domains.c.member_id, member_domains.c.domain_id).where(
+            among(session, member_domains.c.member_id, ids)
+        )
+        domain_ids: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for member_id, domain_id in session.execute(links):
+            domain_ids.setdefault(member_id, []).append(domain_id)
+        return found, domain_ids
 
     @staticmethod
     def _holders(session: Session, rows: list[Row]) -> dict[str, dict[str, uuid.UUID]]:
-        """Who holds each SIREN and external_id the rows carry (both unique)."""
-        holders: dict[str, dict[str, uuid.UUID]] = {}
-        for name, column in _COLUMNS.items():
-            values = [row.values[name] for row in rows if row.values.get(name)]
-            found = session.execute(select(column, Member.id).where(column.in_(values)))
-            holders[name] = {value: member_id for value, member_id in found} if values else {}
+        """Who holds each SIREN and external_id the rows carry (both unique): one query."""
+        holders: dict[str, dict[str, uuid.UUID]] = {name: {} for name in _COLUMNS}
+        wanted = {
+            name: {row.values[name] for row in rows if row.values.get(name)} for name in _COLUMNS
+        }
+        conditions = [
+            among(session, _COLUMNS[name], values) for name, values in wanted.items() if values
+        ]
+        if not conditions:
+            return holders
+        stmt = select(Member.id, Member.external_id, Member.siren).where(or_(*conditions))
+        for member_id, external_id, siren in session.execute(stmt):
+            for name, value in (("external_id", external_id), ("siren", siren)):
+                if value in wanted[name]:
+                    holders[name][value] = member_id
         return holders
 
     @staticmethod
@@ -154,46 +197,51 @@ class MemberImporter:
             raise resolved
         return resolved
 
-    @staticmethod
-    def _stage(
-        session: Session,
-        member: Member,
-        values: dict[str, Any],
-        domains: list[Domain] | None,
-    ) -> str:
-        """Apply the row to the member as the member service does; "updated" or "unchanged"."""
-        if _unchanged(member, values, domains):
-            # Left untouched: no flush, no journal entry, no new updated_at.
-            return "unchanged"
-        domains_before = {domain.id for domain in member.domains}
-        _apply(member, values, domains)
-        domains_changed = {domain.id for domain in member.domains} != domains_before
-        if domains_changed or session.is_modified(member, include_collections=False):
-            member.updated_at = utcnow()
-            return "updated"
-        return "unchanged"
-
 
 # What ``_apply`` writes besides the fields sent: compared too, so that a rule that derives
 # them differently (a new folding) counts as a change.
 _DERIVED = ("country", "departement", "search_text", "sort_name")
+# The stored columns a row is compared with (and the version its update holds on).
+_SNAPSHOT = tuple(
+    getattr(Member, name)
+    for name in dict.fromkeys(("id", "version", *_APPLIED, "parent_id", *_DERIVED))
+)
 
 
-def _unchanged(member: Member, values: dict[str, Any], domains: list[Domain] | None) -> bool:
-    """Would applying the row leave the member as it is? Decided on a scratch copy made by
-    the service's own ``_apply``, so that the stored member is not even touched."""
-    scratch = SimpleNamespace(**{name: getattr(member, name) for name in (*_APPLIED, "parent_id")})
-    _apply(scratch, values, None)  # type: ignore[arg-type] - only reads and sets attributes
+def _unchanged(
+    member: Any,
+    domain_ids: Collection[uuid.UUID],
+    values: dict[str, Any],
+    domains: list[Domain] | None,
+) -> bool:
+    """Would applying the row leave the member (a record or its stored row) as it is?
+    Decided on a scratch copy made by the service's own ``_apply``, so that the stored
+    member is not even touched."""
+    scratch = _scratch(member, values)
     for name in (*values.keys(), *_DERIVED):
         if name != "domains" and getattr(scratch, name) != getattr(member, name):
             return False
     if domains is not None:
-        return sorted(domain.id for domain in domains) == sorted(d.id for d in member.domains)
+        return sorted(domain.id for domain in domains) == sorted(domain_ids)
     return True
 
 
 # Every column a new member's row sets (the rest take their defaults).
 _INSERTED = (*_APPLIED, "parent_id", "departement", "search_text", "sort_name")
+
+
+def _scratch(member: Any, values: dict[str, Any]) -> SimpleNamespace:
+    """A copy of the member's writable columns with the row applied by the service's own
+    ``_apply``; the member itself is not touched."""
+    scratch = SimpleNamespace(**{name: getattr(member, name) for name in (*_APPLIED, "parent_id")})
+    _apply(scratch, values, None)  # type: ignore[arg-type] - only reads and sets attributes
+    return scratch
+
+
+def _applied(member: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """Every column the import writes, as the member is once the row is applied."""
+    scratch = _scratch(member, values)
+    return {name: getattr(scratch, name) for name in _INSERTED}
 
 
 def _new_member(

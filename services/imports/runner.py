@@ -27,7 +27,8 @@ import marshmallow as ma
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.imports.columns import HeaderMatch, match_headers, row_input
+from services.imports.columns import HeaderMatch, RowReader, match_headers, row_reader
+from services.imports.loading import compiled_loader
 from services.imports.parsing import ParsedFile, extra_cells, not_an_object
 from services.imports.report import ImportReport
 from services.journal import write_entries
@@ -84,9 +85,25 @@ class Importer(Protocol):
 Checkpoint = Callable[[ImportReport], None]
 
 
+_READERS: dict[tuple[int, tuple[tuple[str, str], ...]], tuple[ma.Schema, RowReader]] = {}
+
+
+def _reader(schema: ma.Schema, headers: HeaderMatch) -> RowReader:
+    """The row reader of ``schema`` for these headers, built at the file's first row."""
+    key = (id(schema), tuple(headers.fields.items()))
+    cached = _READERS.get(key)
+    if cached is None or cached[0] is not schema:
+        if len(_READERS) > 64:
+            _READERS.clear()
+        cached = (schema, row_reader(schema, headers.fields))
+        _READERS[key] = cached
+    return cached[1]
+
+
 def load_with(schema: ma.Schema, cells: Mapping[str, Any], headers: HeaderMatch) -> dict[str, Any]:
-    """Load the cells of ``schema``'s fields with ``schema`` (the API's body schema)."""
-    return schema.load(row_input(schema, cells, headers.fields))
+    """Load the cells of ``schema``'s fields as ``schema`` (the API's body schema) loads them,
+    with its compiled loader (``services.imports.loading``)."""
+    return compiled_loader(schema)(_reader(schema, headers)(cells))
 
 
 def _flatten(messages: Any, prefix: str | None = None) -> Iterator[tuple[str | None, str]]:

@@ -1,7 +1,12 @@
+import re
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.geography import departement_of
-from services.text import fold, fold_all
+from services.text import _LIGATURES, fold, fold_all
 
 
 @pytest.mark.parametrize(
@@ -47,3 +52,17 @@ def test_fold_all_skips_empty_parts():
 )
 def test_departement_of_postal_code(postal_code, departement):
     assert departement_of(postal_code) == departement
+
+
+def _fold_one_by_one(text: str) -> str:
+    """``fold`` as first written: every character decomposed and tested on its own."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES).casefold())
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    stripped = stripped.replace("œ", "oe").replace("æ", "ae")
+    return re.sub(r"\s+", " ", stripped).strip()
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.one_of(st.characters(), st.sampled_from("éÉœæßøłÇ\u0301\u034f "))))
+def test_fold_shortcuts_give_what_folding_each_character_gives(text):
+    assert fold(text) == _fold_one_by_one(text)
