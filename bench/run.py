@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -319,8 +320,17 @@ def fetch_token(base_url: str) -> str:
         headers={"Content-Type": "application/json"},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())["access_token"]
+    # A worker checks one password at a time and answers 503 with Retry-After to the others
+    # (the "token" scenario may just have left every worker busy): wait as it says.
+    for _ in range(30):
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read())["access_token"]
+        except urllib.error.HTTPError as error:
+            if error.code != 503:
+                raise
+            time.sleep(float(error.headers.get("Retry-After") or 1))
+    raise RuntimeError("no token: the server stayed busy for 30 attempts")
 
 
 def _get_json(url: str, token: str) -> Any:
