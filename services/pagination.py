@@ -183,8 +183,10 @@ def keyset_page(
     else:
         stmt = stmt.order_by(key.column.asc(), id_column.asc())
     result = session.execute(stmt.limit(limit + 1))
-    # One entity (or one column): its objects; several columns (a table's): the rows.
-    single = len(stmt.column_descriptions) == 1
+    # One entity (or one column): its objects; several columns (a table's): the rows. (The
+    # result's keys say it for the cost of a lookup; the statement's column descriptions are
+    # worked out anew for each statement, a column at a time.)
+    single = len(result.keys()) == 1
     rows = list(result.scalars().unique().all() if single else result.all())
     has_more = len(rows) > limit
     rows = rows[:limit]
