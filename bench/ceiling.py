@@ -193,7 +193,7 @@ def _postgresql_text(stmt: Any) -> str:
 
 # One member: its columns, parent name, contact count and a row per domain, as
 # services/member_views.py reads it.
-SQL_MEMBER_BY_ID = _postgresql_text(member_views._member_statement())
+SQL_MEMBER_BY_ID = _postgresql_text(member_views.member_statement())
 
 # A page of members without ``as_of``: services/member_views.py's columns (the filters are
 # written here), then the page's domains with ``= ANY`` of the ids.
@@ -202,7 +202,7 @@ SQL_MEMBER_ROWS_PAGE = (
     f"{SQL_MEMBER_ROWS} WHERE members.archived_at IS NULL {{filters}} "
     "ORDER BY members.sort_name ASC, members.id ASC LIMIT %(limit)s::INTEGER"
 )
-SQL_DOMAINS_OF_PAGE = _postgresql_text(member_views._domains_of_members(True))
+SQL_DOMAINS_OF_PAGE = _postgresql_text(member_views.domains_of_members(True))
 
 SQL_MEMBERS_PAGE = (
     f"SELECT {CONTACTS_COUNT}, {MEMBER_COLUMNS}, {PARENT_COLUMNS} FROM members {PARENT_JOIN} "
@@ -481,7 +481,7 @@ SQL_CONTACTS_PAGE = (
     "WHERE contacts.archived_at IS NULL {filters} "
     "ORDER BY contacts.sort_name ASC, contacts.id ASC LIMIT %(limit)s::INTEGER"
 )
-SQL_AFFILIATIONS_OF_PAGE = _postgresql_text(contact_views._affiliations_of_contacts(True))
+SQL_AFFILIATIONS_OF_PAGE = _postgresql_text(contact_views.affiliations_of_contacts(True))
 
 CONTACT_FIELDS = (
     "id", "first_name", "last_name", "email", "phones", "preferred_language", "notes",

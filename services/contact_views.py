@@ -17,21 +17,10 @@ from sqlalchemy.orm import Session
 
 from models import Affiliation, Contact, Member
 from services.contacts import filter_contacts
-from services.driver_rows import among_ids, mappings
+from services.driver_rows import FieldsView, among_ids, mappings_for_ids
 
 # Columns of the contact a list row does not show (its sort name stays: the cursor needs it).
 _UNSHOWN = frozenset({"search_text", "version"})
-
-
-class FieldsView(dict[str, Any]):
-    """A record's response fields, also readable as attributes, as the ORM record's are (the
-    response schemas' functions and orderings read attributes)."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError as error:
-            raise AttributeError(name) from error
 
 
 @functools.cache
@@ -47,7 +36,9 @@ def list_contact_rows(**filters: Any) -> Select[Any]:
 
 
 @functools.cache
-def _affiliations_of_contacts(postgresql: bool) -> Select[Any]:
+def affiliations_of_contacts(postgresql: bool) -> Select[Any]:
+    """Every affiliation of a page's contacts (``ids``) with its member's name (the ceiling
+    sends it too)."""
     affiliations, members = Affiliation.__table__, Member.__table__
     return (
         select(affiliations, members.c.name.label("member_name"))
@@ -66,9 +57,7 @@ def contact_rows_of(session: Session, rows: Sequence[Row[Any]]) -> list[FieldsVi
         views.append(view)
     if views:
         by_id = {view["id"]: view for view in views}
-        postgresql = session.get_bind().dialect.name == "postgresql"
-        statement = _affiliations_of_contacts(postgresql)
-        for affiliation in mappings(session, statement, {"ids": list(by_id)}):
+        for affiliation in mappings_for_ids(session, affiliations_of_contacts, by_id):
             member = {"id": affiliation["member_id"], "name": affiliation.pop("member_name")}
             affiliation["member"] = member
             by_id[affiliation["contact_id"]]["affiliations"].append(FieldsView(affiliation))

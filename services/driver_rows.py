@@ -13,7 +13,7 @@ column name.
 """
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, Connection, Dialect, Select, Uuid, any_, bindparam
@@ -47,6 +47,18 @@ def among_ids(column: ColumnElement[Any], postgresql: bool) -> ColumnElement[boo
     return column.in_(bindparam("ids", expanding=True))
 
 
+class FieldsView(dict[str, Any]):
+    """A record's response fields read as plain rows, also readable as attributes as the ORM
+    record's are (the response schemas' functions and orderings read attributes, the ETag
+    reads ``version``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError as error:
+            raise AttributeError(name) from error
+
+
 def mappings(
     session: Session, stmt: Select[Any], params: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
@@ -77,3 +89,12 @@ def execute_on_driver(connection: Connection, sql: str, params: Mapping[str, Any
         ) from error
     finally:
         cursor.close()
+
+
+def mappings_for_ids(
+    session: Session, statement_for: Callable[[bool], Select[Any]], ids: Collection[Any]
+) -> list[dict[str, Any]]:
+    """The rows of ``statement_for(postgresql)``, a statement built with ``among_ids``, for
+    ``ids`` (the records of a page)."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    return mappings(session, statement_for(postgresql), {"ids": list(ids)})

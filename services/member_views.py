@@ -17,29 +17,28 @@ from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from models import Domain, Member, member_domains
-from services.driver_rows import among_ids, mappings
+from services.driver_rows import FieldsView, among_ids, mappings, mappings_for_ids
 from services.errors import NotFound
 from services.members import MemberFilters, contacts_count, filter_members
 
-# Columns of the member the response does not show.
+# Columns of the member the response does not show (a list keeps the sort name: its cursor
+# needs it).
 _UNSHOWN = frozenset({"search_text", "sort_name"})
+_UNSHOWN_IN_LISTS = frozenset({"search_text", "version"})
 
 
-class MemberView(dict[str, Any]):
-    """A member's response fields; ``version`` gives the ETag."""
+class MemberView(FieldsView):
+    """A member's response fields."""
 
     # A list row read without ``as_of`` shows no membership standing.
     membership_as_of = None
 
-    @property
-    def version(self) -> int:
-        return self["version"]
-
 
 @functools.cache
-def _member_statement() -> Select[Any]:
+def member_statement() -> Select[Any]:
     """The member, its parent's name, its contact count, then its domains: one row per domain
-    (one row with no domain when it has none), ordered by code as the ORM relationship is."""
+    (one row with no domain when it has none), ordered by code as the ORM relationship is (the
+    ceiling sends it too)."""
     members, domains = Member.__table__, Domain.__table__
     parent = members.alias("parent")
     shown = [column for column in members.c if column.key not in _UNSHOWN]
@@ -63,7 +62,7 @@ def _member_statement() -> Select[Any]:
 
 def read_member(session: Session, member_id: uuid.UUID) -> MemberView:
     """``get_member`` for reading only: the same answer from plain rows; ``NotFound``."""
-    rows = mappings(session, _member_statement(), {"member_id": member_id})
+    rows = mappings(session, member_statement(), {"member_id": member_id})
     if not rows:
         raise NotFound("member", member_id)
     first = rows[0]
@@ -87,10 +86,9 @@ def _list_columns() -> tuple[Any, ...]:
     count (its domains come in a second statement for the whole page)."""
     members = Member.__table__
     parent = members.alias("parent")
-    shown = [column for column in members.c if column.key not in _UNSHOWN | {"version"}]
+    shown = [column for column in members.c if column.key not in _UNSHOWN_IN_LISTS]
     columns = (
         *shown,
-        members.c.sort_name,
         parent.c.name.label("parent_name"),
         contacts_count().label("contacts_count"),
     )
@@ -105,7 +103,8 @@ def list_member_rows(**filters: Unpack[MemberFilters]) -> Select[Any]:
 
 
 @functools.cache
-def _domains_of_members(postgresql: bool) -> Select[Any]:
+def domains_of_members(postgresql: bool) -> Select[Any]:
+    """The domains of a page's members (``ids``), by code (the ceiling sends it too)."""
     domains = Domain.__table__
     return (
         select(member_domains.c.member_id, domains.c.code, domains.c.label)
@@ -127,8 +126,6 @@ def member_rows_of(session: Session, rows: Sequence[Row[Any]]) -> list[MemberVie
         views.append(view)
     if views:
         by_id = {view["id"]: view for view in views}
-        postgresql = session.get_bind().dialect.name == "postgresql"
-        statement = _domains_of_members(postgresql)
-        for row in mappings(session, statement, {"ids": list(by_id)}):
+        for row in mappings_for_ids(session, domains_of_members, by_id):
             by_id[row["member_id"]]["domains"].append({"code": row["code"], "label": row["label"]})
     return views

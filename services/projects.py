@@ -50,7 +50,7 @@ from models import (
 from models.projects import LABEL_STATES
 from models.types import utcnow
 from services.domains import resolve_domains
-from services.driver_rows import among_ids, mappings
+from services.driver_rows import FieldsView, among_ids, mappings
 from services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.filters import search_words
 from services.identifiers import external_id_from_path
@@ -370,14 +370,10 @@ def get_project(
     return project
 
 
-class ProjectView(dict[str, Any]):
+class ProjectView(FieldsView):
     """A project as the API shows it, read as plain rows: its columns, its lists and what is
     derived from them, by the names of the response's fields. A mapping is what the response
-    dumper reads fastest; ``version`` gives the ETag."""
-
-    @property
-    def version(self) -> int:
-        return self["version"]
+    dumper reads fastest."""
 
 
 @functools.cache
