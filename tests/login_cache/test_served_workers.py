@@ -28,6 +28,7 @@ from services.login_listener import APPLICATION_NAME
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, make_user
 from tests.login_cache.helpers import WITHIN_SECONDS
+from tests.served import wait_until_listening
 
 pytestmark = pytest.mark.postgres_only
 
@@ -143,15 +144,7 @@ def server(committing_app, database_url: str, tmp_path: Path) -> Iterator[Server
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail("gunicorn did not start")
-                time.sleep(0.2)
+        wait_until_listening(process, port)
         yield Server(port, access_log, database_url)
     finally:
         process.terminate()
