@@ -28,12 +28,14 @@ from services.geography import departement_of
 from services.identifiers import external_id_from_path, identifier_mismatches
 from services.member_memberships import has_membership_status, membership_loader_options
 from services.pagination import attribute_key, datetime_key
+from services.record_inserts import insert_new
 from services.text import fold, fold_all
 from services.transactions import (
     check_version,
     commit,
     hold_transaction_lock,
     retry_on_version_conflict,
+    translating,
 )
 
 MEMBERS_PATH = "/api/v1/members"
@@ -346,8 +348,9 @@ def create_member(session: Session, **fields: Unpack[MemberFields]) -> Member:
     domains = _prepare(session, None, values)
     member = Member()
     _apply(member, values, domains or [])
-    session.add(member)
-    commit(session, _conflicts(session, values))
+    with translating(session, _conflicts(session, values)):
+        insert_new(session, member)
+        session.commit()
     # What the response embeds is already in memory (expire_on_commit is off; the parent was
     # loaded by its check): no reload. A new member has no contacts yet.
     set_committed_value(member, "contacts_count", 0)

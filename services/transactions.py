@@ -3,7 +3,8 @@ concurrent writers need: last-write-wins retries and locks for rules that span r
 
 import hashlib
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy import func, select
@@ -49,8 +50,18 @@ def violated_constraint(error: IntegrityError) -> str | None:
 def commit(session: Session, conflicts: Mapping[str, ConflictFactory] | None = None) -> None:
     """Commit, turning a known constraint violation into its ``Conflict`` and a lost optimistic
     lock into ``PreconditionFailed``; anything else rolls back and propagates."""
-    try:
+    with translating(session, conflicts):
         session.commit()
+
+
+@contextmanager
+def translating(
+    session: Session, conflicts: Mapping[str, ConflictFactory] | None = None
+) -> Iterator[None]:
+    """Around statements that write (a create's INSERT, which a unique constraint refuses at
+    once) and the commit: what ``commit`` does with their errors."""
+    try:
+        yield
     except IntegrityError as exc:
         session.rollback()
         factory = (conflicts or {}).get(violated_constraint(exc) or "")

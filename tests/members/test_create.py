@@ -260,3 +260,18 @@ def test_get_unknown_member_is_404(client, viewer_headers):
     response = client.get(f"{URL}/00000000-0000-4000-8000-000000000000", headers=viewer_headers)
     assert response.status_code == 404
     assert client.get(f"{URL}/not-a-uuid", headers=viewer_headers).status_code == 404
+
+
+@pytest.mark.parametrize("body", [FULL_BODY, {"name": "Bare", "category": "sme"}])
+def test_the_create_answers_what_a_later_read_returns(client, staff_headers, session, body):
+    """The row is written without the unit of work: what its defaults gave it (id, times,
+    version, country) and its domain links must be what the database holds."""
+    parent = make_member(session, name="Parent Group")
+    session.flush()
+    created = client.post(URL, json={**body, "parent_id": str(parent.id)}, headers=staff_headers)
+    assert created.status_code == 201, created.get_json()
+    read = client.get(f"{URL}/{created.get_json()['id']}", headers=staff_headers)
+    assert read.status_code == 200
+    assert created.get_json() == read.get_json()
+    assert created.headers["ETag"] == read.headers["ETag"]
+    assert created.get_json()["created_at"] == created.get_json()["updated_at"]
