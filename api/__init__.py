@@ -3,6 +3,7 @@
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from api.application import MrmFlask
 from api.auth import configure_jwt
 from api.conditional import register_conditional_reads
 from api.config import SETTINGS_KEY, Settings
@@ -95,7 +96,7 @@ def _openapi_config(settings: Settings) -> dict[str, object]:
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the application; nothing connects to the database until a request needs it."""
     settings = settings or Settings.from_env()
-    app = Flask("mrm", instance_path=str(settings.instance_dir))
+    app = MrmFlask("mrm", instance_path=str(settings.instance_dir))
     app.extensions[SETTINGS_KEY] = settings
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_content_length,

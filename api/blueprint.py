@@ -123,12 +123,13 @@ def refuse_undeclared_body() -> None:
     """An operation that takes no body refuses the fields of a JSON body sent anyway (422),
     as the strict parser does for one that takes a body; ``{}`` is accepted, and a body that
     is not JSON is a 400 as anywhere else."""
-    if request.endpoint is None or not request.is_json or request.endpoint in RAW_BODY_ENDPOINTS:
+    req = request._get_current_object()  # one context lookup, not one per use
+    if req.endpoint is None or not req.is_json or req.endpoint in RAW_BODY_ENDPOINTS:
         return
-    view = current_app.view_functions[request.endpoint]
-    if "json" in _declared_locations(view, request.method):
+    view = current_app.view_functions[req.endpoint]
+    if "json" in _declared_locations(view, req.method):
         return
-    body = load_json_body(request)
+    body = load_json_body(req)
     if body is core.missing or body in (None, {}):
         return
     if isinstance(body, dict):

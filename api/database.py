@@ -200,17 +200,20 @@ class Database:
         Safe methods get a read-only session; every other request, and code outside a request
         (commands, jobs), gets one that may write: on SQLite its transaction begins IMMEDIATE.
         """
-        if "db_session" not in g:
-            state = self.state()
-            factory = state.session_factory
-            if (
-                state.read_session_factory is not None
-                and has_request_context()
-                and request.method in READ_ONLY_METHODS
-            ):
-                factory = state.read_session_factory
-            g.db_session = factory()
-        return g.db_session
+        app_globals = g._get_current_object()  # one context lookup, not one per use
+        session: Session | None = app_globals.get("db_session")
+        if session is not None:
+            return session
+        state = self.state()
+        factory = state.session_factory
+        if (
+            state.read_session_factory is not None
+            and has_request_context()
+            and request.method in READ_ONLY_METHODS
+        ):
+            factory = state.read_session_factory
+        session = app_globals.db_session = factory()
+        return session
 
     @staticmethod
     def _close_session(_exc: BaseException | None) -> None:

@@ -68,11 +68,12 @@ class ProcessStorage(MemoryStorage):
 
 def request_class() -> str | None:
     """Which budget this request draws on; None for CORS preflights, which are not counted."""
-    if request.method == "OPTIONS":
+    req = request._get_current_object()  # one context lookup, not one per use
+    if req.method == "OPTIONS":
         return None
-    if request.endpoint in AUTH_ENDPOINTS:
+    if req.endpoint in AUTH_ENDPOINTS:
         return "auth"
-    return "reads" if request.method in READ_METHODS else "writes"
+    return "reads" if req.method in READ_METHODS else "writes"
 
 
 def caller_key() -> str:

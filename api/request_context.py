@@ -137,14 +137,15 @@ RAW_BODY_ENDPOINTS: set[str] = set()
 
 def _require_json_body() -> Response | None:
     """Refuse bodies that are not JSON before any view tries to read them."""
-    if request.method not in _BODY_METHODS or request.endpoint in RAW_BODY_ENDPOINTS:
+    req = request._get_current_object()  # one context lookup, not one per use
+    if req.method not in _BODY_METHODS or req.endpoint in RAW_BODY_ENDPOINTS:
         return None
-    if isinstance(request.routing_exception, MethodNotAllowed):
+    if isinstance(req.routing_exception, MethodNotAllowed):
         return None  # the method is refused (405) whatever the body
-    chunked = "chunked" in request.headers.get("Transfer-Encoding", "")
-    has_body = bool(request.content_length) or chunked
-    is_form = request.mimetype == FORM_MEDIA_TYPE and request.endpoint in FORM_ENDPOINTS
-    if has_body and not request.is_json and not is_form:
+    chunked = "chunked" in req.headers.get("Transfer-Encoding", "")
+    has_body = bool(req.content_length) or chunked
+    is_form = req.mimetype == FORM_MEDIA_TYPE and req.endpoint in FORM_ENDPOINTS
+    if has_body and not req.is_json and not is_form:
         return problem_response(
             415,
             detail="Send the body as application/json.",

@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import Insert, Table, insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from services import journal
 
@@ -92,9 +91,15 @@ def insert_new(session: Session, record: Any) -> None:
             values[column_key] = scalar
     result = session.execute(plan.statement, values)
     inserted = result.last_inserted_params()
-    for attribute, column_key, _ in plan.columns:
-        if attribute not in state or attribute in plan.computed:
-            set_committed_value(record, attribute, inserted[column_key])
+    # What the row holds and the record does not yet, written straight into its attribute
+    # dictionary (as SQLAlchemy loads a row): the record is only read from now on.
+    state.update(
+        {
+            attribute: inserted[column_key]
+            for attribute, column_key, _ in plan.columns
+            if attribute not in state or attribute in plan.computed
+        }
+    )
     for link in plan.links:
         items = state.get(link.attribute)
         if items:
