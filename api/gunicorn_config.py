@@ -4,7 +4,9 @@ No application code runs before the fork (``preload_app`` is off), so each worke
 own database pool.
 """
 
+import gc
 import os
+from typing import Any
 
 bind = os.environ.get("MRM_BIND", "127.0.0.1:8000")
 # Chosen from bench/ measurements (README, "Benchmarks"): gthread keeps HTTP keep-alive (the
@@ -39,3 +41,16 @@ limit_request_fields = 100
 control_socket_disable = not os.environ.get("MRM_CONTROL_SOCKET")
 if not control_socket_disable:
     control_socket = os.environ["MRM_CONTROL_SOCKET"]
+
+
+def post_worker_init(_worker: Any) -> None:
+    """Once a worker has loaded the app, move everything it holds out of the garbage
+    collector's reach (``gc.freeze``).
+
+    The app's objects (models, schemas, the OpenAPI spec: some 300,000) never become garbage,
+    yet every full collection walks them all: measured 117 ms, during which the worker's
+    threads all wait, against 0.2 ms once they are frozen. Those pauses were the slowest
+    requests under load. Garbage made by requests is still collected as before.
+    """
+    gc.collect()
+    gc.freeze()

@@ -3,6 +3,7 @@
 Over its limits gunicorn answers 414/431/400 itself, in HTML: the app never sees the request.
 """
 
+import gc
 import json
 from pathlib import Path
 from urllib.parse import quote
@@ -99,3 +100,12 @@ def test_limits_are_within_what_gunicorn_accepts():
 
 def test_no_shared_control_socket_by_default():
     assert gunicorn_config.control_socket_disable is True
+
+
+def test_a_worker_freezes_what_the_app_holds_once_loaded():
+    gc.unfreeze()
+    try:
+        gunicorn_config.post_worker_init(None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
