@@ -72,9 +72,14 @@ def generate_projects(
     counts = ProjectCounts()
     if not member_ids or not staff_ids:
         return counts
-    category_of = dict(
-        session.execute(select(Member.id, Member.category).where(Member.id.in_(member_ids))).all()
-    )
+    # Every member's category, kept for those given: an IN list of all of them would pass
+    # PostgreSQL's limit of 65,535 parameters at scale 20.
+    wanted = set(member_ids)
+    category_of = {
+        member_id: category
+        for member_id, category in session.execute(select(Member.id, Member.category))
+        if member_id in wanted
+    }
     companies = [m for m in member_ids if category_of.get(m) in COMPANIES]
     research = [m for m in member_ids if category_of.get(m) in ("academic_lab", "clinical_centre")]
     rows: dict[str, list[dict[str, Any]]] = {
