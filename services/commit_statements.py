@@ -74,10 +74,10 @@ def commit_pipelined(dbapi_connection: Any, statements: Sequence[CommitStatement
         return
     with dbapi_connection.lock:
         results = _send_in_libpq_pipeline(dbapi_connection, prepared, statements)
-    transformer = Transformer(dbapi_connection)
     for statement, result in zip(statements, results, strict=True):
         rows: list[Any] = []
-        if result.status == ExecStatus.TUPLES_OK:
+        if result.status == ExecStatus.TUPLES_OK and result.ntuples:
+            transformer = Transformer(dbapi_connection)
             transformer.set_pgresult(result)
             rows = transformer.load_rows(0, result.ntuples, tuple)
         if statement.on_rows is not None:
@@ -132,19 +132,32 @@ def _server_statement(sql: str) -> _ServerStatement:
     return _ServerStatement(f"mrm_commit_{digest}".encode(), numbered.encode(), tuple(names))
 
 
+def _aware_datetime_text(value: datetime) -> bytes:
+    if value.tzinfo is None:
+        raise TypeError("a statement sent with the COMMIT takes aware datetimes only")
+    return value.isoformat().encode()
+
+
+# A parameter in PostgreSQL's text format, by its exact type (the statements cast every one).
+_TEXT_OF: dict[type, Callable[[Any], bytes]] = {
+    str: str.encode,
+    uuid.UUID: lambda value: str(value).encode(),
+    int: lambda value: str(value).encode(),
+    bool: lambda value: b"true" if value else b"false",
+    datetime: _aware_datetime_text,
+}
+
+
 def _text(value: Any) -> bytes | None:
-    """A parameter in PostgreSQL's text format (the statements cast every parameter)."""
     if value is None:
         return None
-    if isinstance(value, bool):
-        return b"true" if value else b"false"
-    if isinstance(value, str | int | uuid.UUID):
-        return str(value).encode()
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise TypeError("a statement sent with the COMMIT takes aware datetimes only")
-        return value.isoformat().encode()
-    raise TypeError(f"cannot send a {type(value).__name__} with the COMMIT")
+    to_text = _TEXT_OF.get(type(value))
+    if to_text is None:  # a subclass (a str enum): its nearest known base
+        bases = (base for base in type(value).__mro__ if base in _TEXT_OF)
+        to_text = _TEXT_OF.get(next(bases, object))
+    if to_text is None:
+        raise TypeError(f"cannot send a {type(value).__name__} with the COMMIT")
+    return to_text(value)
 
 
 def _send_in_libpq_pipeline(

@@ -4,8 +4,10 @@ whenever psycopg has made the server forget it (``services.commit_statements``).
 These run on a bare psycopg connection, as the pool hands it to SQLAlchemy.
 """
 
+import enum
+import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -117,3 +119,22 @@ def test_without_psycopg_s_record_it_commits_through_psycopg_s_pipeline(connecti
     assert _ours_on_server(connection) == []
     connection.rollback()
     assert _written(connection) == [(5, "x")]
+
+
+def test_parameters_of_every_kind_it_sends_arrive_as_they_were(connection):
+    class Kind(enum.StrEnum):
+        MEMBER = "member"
+
+    record_id = uuid.uuid4()
+    moment = datetime(2026, 12, 5, 22, 50, 1, 123456, tzinfo=UTC)
+    returned: list[list[tuple]] = []
+    statement = CommitStatement(
+        "SELECT %(text)s::text, %(kind)s::text, %(id)s::uuid, %(n)s::int, %(flag)s::boolean, "
+        "%(at)s::timestamptz, %(none)s::text",
+        {"text": "é'\\", "kind": Kind.MEMBER, "id": record_id, "n": -7, "flag": True,
+         "at": moment, "none": None},
+        returned.append,
+    )  # fmt: skip
+    connection.execute("SELECT 1")
+    commit_pipelined(connection, [statement])
+    assert returned == [[("é'\\", "member", record_id, -7, True, moment, None)]]
