@@ -303,7 +303,7 @@ def main() -> None:
         db.state(app).engine.dispose()
     if args.save:
         RESULTS_DIR.mkdir(exist_ok=True)
-        path = RESULTS_DIR / f"journal-{datetime.now(UTC):%Y%m%dT%H%MZ}.md"
+        path = RESULTS_DIR / f"journal-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.md"
         path.write_text(_report(args, cost, deliveries))
         print(f"saved {path.relative_to(ROOT)}")
 
