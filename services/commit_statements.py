@@ -29,7 +29,8 @@ import functools
 import hashlib
 import re
 import uuid
-from collections.abc import Callable, Generator, Mapping, MutableMapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,7 +94,7 @@ _WAIT_INTERVAL = 0.1
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
 
 
-def prepared_names(dbapi_connection: Any) -> MutableMapping[Any, bytes] | None:
+def prepared_names(dbapi_connection: Any) -> OrderedDict[Any, bytes] | None:
     """psycopg's record of the statements prepared on ``dbapi_connection``'s server session.
 
     Ours are noted there too, because psycopg alone decides when the server forgets them: it
@@ -103,7 +104,7 @@ def prepared_names(dbapi_connection: Any) -> MutableMapping[Any, bytes] | None:
     holds it. ``None`` when psycopg keeps no such record (another version's internals).
     """
     names = getattr(getattr(dbapi_connection, "_prepared", None), "_names", None)
-    return names if isinstance(names, MutableMapping) else None
+    return names if isinstance(names, OrderedDict) else None
 
 
 @dataclass(frozen=True)
@@ -151,18 +152,16 @@ _TEXT_OF: dict[type, Callable[[Any], bytes]] = {
 def _text(value: Any) -> bytes | None:
     if value is None:
         return None
-    to_text = _TEXT_OF.get(type(value))
-    if to_text is None:  # a subclass (a str enum): its nearest known base
-        bases = (base for base in type(value).__mro__ if base in _TEXT_OF)
-        to_text = _TEXT_OF.get(next(bases, object))
-    if to_text is None:
-        raise TypeError(f"cannot send a {type(value).__name__} with the COMMIT")
-    return to_text(value)
+    for kind in type(value).__mro__:  # the exact type first, then a subclass's (a str enum)
+        to_text = _TEXT_OF.get(kind)
+        if to_text is not None:
+            return to_text(value)
+    raise TypeError(f"cannot send a {type(value).__name__} with the COMMIT")
 
 
 def _send_in_libpq_pipeline(
     dbapi_connection: Any,
-    prepared: MutableMapping[Any, bytes],
+    prepared: OrderedDict[Any, bytes],
     statements: Sequence[CommitStatement],
 ) -> list[PGresult]:
     """Each statement (prepared first if the server does not hold it yet), COMMIT and Sync,
@@ -179,7 +178,7 @@ def _send_in_libpq_pipeline(
     try:
         for server, key, values in sends:
             if key in prepared:
-                prepared.move_to_end(key)  # type: ignore[attr-defined]  # an OrderedDict
+                prepared.move_to_end(key)  # psycopg evicts the least recently used
             else:
                 pgconn.send_prepare(server.name, server.sql)
                 preparing.append((key, server.name))

@@ -39,8 +39,8 @@ class _Link:
 @dataclass(frozen=True)
 class _InsertPlan:
     statement: Insert
-    # Column attribute -> (column key, scalar default or None); a column whose default is
-    # computed (an id, a time) is left out when unset, for the INSERT to compute it.
+    # (column attribute, column key, scalar default or None) per column; a column whose
+    # default is computed (an id, a time) is left out when unset, for the INSERT to compute it.
     columns: tuple[tuple[str, str, Any], ...]
     computed: frozenset[str]
     links: tuple[_Link, ...]

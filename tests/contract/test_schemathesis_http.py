@@ -15,7 +15,6 @@ this test prints with ``--baseline-update``, then give every new entry a reason.
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.served import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = Path(__file__).with_name("schemathesis-baseline.json")
@@ -35,12 +36,6 @@ BIN = Path(sys.executable).parent
 # acting admin's own password (its id is in `/auth/me`, which stateful testing reads). Both are
 # fuzzed in process by tests/foundation/test_fuzz.py.
 EXCLUDED_OPERATIONS = ["logout", "updateUser"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _post_json(url: str, body: dict[str, str]) -> dict[str, str]:
@@ -69,7 +64,7 @@ def _wait_until_ready(url: str, server: subprocess.Popen[bytes], log: Path) -> N
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """gunicorn (2 workers) on a fresh SQLite database: its base URL and an admin token."""
     instance = tmp_path_factory.mktemp("served")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{instance / 'mrm.sqlite3'}",

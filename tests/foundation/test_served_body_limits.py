@@ -8,7 +8,6 @@ database is enough.
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,21 +16,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_SECRET
-from tests.served import wait_until_listening
+from tests.served import free_port, wait_until_listening
 
 LIMIT = 4096
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     folder: Path = tmp_path_factory.mktemp("served")
-    port = _free_port()
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("MRM_")},
         "DATABASE_URL": f"sqlite:///{folder / 'mrm.sqlite3'}",

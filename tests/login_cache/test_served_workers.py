@@ -9,7 +9,6 @@ its listener started, and that every worker refused it after the change.
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -28,24 +27,12 @@ from services.login_listener import APPLICATION_NAME
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, make_user
 from tests.login_cache.helpers import WITHIN_SECONDS
-from tests.served import wait_until_listening
+from tests.served import free_port, wait_until_listening
 
 pytestmark = pytest.mark.postgres_only
 
 WORKERS = 3
-PORTS = range(9200, 9300)
 ME_URL = "/api/v1/auth/me"
-
-
-def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip("no free port in 9200-9299")
 
 
 class Server:
@@ -113,7 +100,7 @@ class Server:
 
 @pytest.fixture
 def server(committing_app, database_url: str, tmp_path: Path) -> Iterator[Server]:
-    port = _free_port()
+    port = free_port()
     access_log = tmp_path / "access.log"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("MRM_")},
